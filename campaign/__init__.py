@@ -1,0 +1,107 @@
+"""The campaign site: `create_app` builds the Flask application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from campaign.config import load_config
+from campaign.content import init_content
+from campaign.errors import init_errors
+from campaign.extensions import csrf, db, limiter, mailer, migrate
+from campaign.security import init_security
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(
+    test_config: dict[str, Any] | None = None, instance_path: str | None = None
+) -> Flask:
+    """Build the app: configuration, extensions, blueprints, error pages and CLI."""
+    app = Flask(
+        __name__,
+        instance_path=instance_path or str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    load_config(app, test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    init_content(app)
+    _init_extensions(app)
+    init_security(app)
+    init_errors(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    mailer.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    # WAL lets readers work while one writer writes; the busy timeout makes writers
+    # wait for the lock instead of failing; SQLite enforces foreign keys only when asked.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from campaign.mail import bp as mail_bp
+    from campaign.mail import init_inline_sender
+    from campaign.programme import bp as programme_bp
+
+    app.register_blueprint(programme_bp)
+    app.register_blueprint(mail_bp)
+    init_inline_sender(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from campaign.content import current_content
+
+    @app.context_processor
+    def site_context() -> dict[str, Any]:
+        content = current_content()
+        return {
+            "campaign": content.campaign["campaign"],
+            "colours": content.campaign.get("colours", {}),
+            "site_url": (
+                app.config["SITE_URL"] or content.campaign["campaign"].get("site_url", "")
+            ).rstrip("/"),
+            "htmx_url": app.config["HTMX_SCRIPT_URL"],
+            "htmx_integrity": app.config["HTMX_SCRIPT_INTEGRITY"],
+        }
+
+    @app.template_global()
+    def has_endpoint(name: str) -> bool:
+        """Whether a view exists, so shared layout links only to features that are installed."""
+        return name in app.view_functions
+
+    @app.template_filter("longdate")
+    def longdate(value: Any) -> str:
+        return f"{value.day} {value:%B %Y}" if value else ""
+
+    @app.template_filter("thousands")
+    def thousands(value: int) -> str:
+        return f"{value:,}"

@@ -1,0 +1,24 @@
+"""Page or fragment: one route serves both, chosen by the HX-Request header."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, make_response, render_template, request
+
+
+def is_htmx() -> bool:
+    """Whether htmx made this request (and the page is not being fully reloaded)."""
+    return request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+def render_page_or_fragment(
+    page: str, fragment: str, status: int = 200, **context: Any
+) -> Response:
+    """Render the fragment for htmx requests, else the full page that includes it."""
+    template = fragment if is_htmx() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response

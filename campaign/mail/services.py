@@ -1,0 +1,156 @@
+"""Queue e-mail in the current transaction; deliver due messages with retries and back-off."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+
+import sqlalchemy as sa
+from flask import current_app, g, has_request_context, render_template
+from flask_mail import Message
+
+from campaign.extensions import db, mailer
+from campaign.mail.models import FAILED, QUEUED, SENDING, SENT, OutboxMessage
+from campaign.models import utcnow
+
+log = logging.getLogger(__name__)
+LEASE = dt.timedelta(minutes=2)
+
+
+def queue_email(
+    recipient: str,
+    subject: str,
+    template: str,
+    *,
+    unsubscribe_url: str | None = None,
+    **context: object,
+) -> OutboxMessage:
+    """Render `template`.txt and .html and add the message to the session (caller commits).
+
+    With `unsubscribe_url` the message carries RFC 8058 one-click unsubscribe headers.
+    """
+    campaign_name = current_app.extensions["content"].campaign["campaign"]["name"]
+    context = {"campaign_name": campaign_name, "unsubscribe_url": unsubscribe_url, **context}
+    headers: dict[str, str] = {}
+    if unsubscribe_url:
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message = OutboxMessage(
+        recipient=recipient,
+        subject=f"{subject} · {campaign_name}"[:200],
+        text_body=render_template(f"{template}.txt", **context),
+        html_body=render_template(f"{template}.html", **context),
+        headers=headers,
+        status=QUEUED,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(message)
+    if has_request_context():
+        g.mail_queued = True
+    return message
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Delay before the next try: 30 s doubling per attempt, at most an hour."""
+    return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _claim(message_id: int, now: dt.datetime) -> bool:
+    # A conditional UPDATE is atomic on SQLite and PostgreSQL alike: of several workers
+    # racing for one row exactly one sees rowcount 1, so no message is sent twice.
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            sa.or_(
+                sa.and_(OutboxMessage.status == QUEUED, OutboxMessage.next_attempt_at <= now),
+                sa.and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now),
+            ),
+        )
+        .values(status=SENDING, lease_until=now + LEASE)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def deliver(message: OutboxMessage) -> None:
+    """Hand one message to the configured transport (console or SMTP)."""
+    config = current_app.config
+    if config["MAIL_TRANSPORT"] == "console":
+        print(
+            f"\n----- e-mail to {message.recipient} -----\nSubject: {message.subject}\n"
+            + "".join(f"{k}: {v}\n" for k, v in (message.headers or {}).items())
+            + f"\n{message.text_body}\n----- end of e-mail -----\n",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    msg = Message(
+        subject=message.subject,
+        recipients=[message.recipient],
+        body=message.text_body,
+        html=message.html_body,
+        sender=config["MAIL_DEFAULT_SENDER"],
+        extra_headers=dict(message.headers or {}),
+    )
+    mailer.send(msg)
+
+
+def send_due_messages(limit: int = 100) -> dict[str, int]:
+    """Send queued messages whose time has come; return counts of sent, retried and failed."""
+    now = utcnow()
+    counts = {"sent": 0, "retried": 0, "failed": 0}
+    due_ids = db.session.scalars(
+        sa.select(OutboxMessage.id)
+        .where(
+            sa.or_(
+                sa.and_(OutboxMessage.status == QUEUED, OutboxMessage.next_attempt_at <= now),
+                sa.and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now),
+            )
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    db.session.commit()
+    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    for message_id in due_ids:
+        if not _claim(message_id, now):
+            continue
+        message = db.session.get(OutboxMessage, message_id)
+        message.attempts += 1
+        try:
+            deliver(message)
+        except Exception as exc:  # any transport failure: keep the message, try later
+            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            message.lease_until = None
+            if message.attempts >= max_attempts:
+                message.status = FAILED
+                counts["failed"] += 1
+                log.error("giving up on outbox message %s: %s", message.id, message.last_error)
+            else:
+                message.status = QUEUED
+                message.next_attempt_at = utcnow() + backoff(message.attempts)
+                counts["retried"] += 1
+                log.warning("outbox message %s will be retried: %s", message.id, exc)
+        else:
+            message.status = SENT
+            message.sent_at = utcnow()
+            message.lease_until = None
+            message.last_error = None
+            counts["sent"] += 1
+        db.session.commit()
+    return counts
+
+
+def outbox_health() -> dict[str, int]:
+    """How many messages are queued (or being sent) and how many have failed for good."""
+    rows = db.session.execute(
+        sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+    ).all()
+    by_status = dict(rows)
+    return {
+        "queued": by_status.get(QUEUED, 0) + by_status.get(SENDING, 0),
+        "failed": by_status.get(FAILED, 0),
+        "sent": by_status.get(SENT, 0),
+    }

@@ -1,0 +1,93 @@
+"""Home, programme, news, privacy and the health check."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, current_app, make_response, render_template, request
+
+from campaign.content import current_content
+from campaign.extensions import db
+from campaign.programme import bp
+
+
+@bp.get("/")
+def home():
+    content = current_content()
+    return render_template(
+        "programme/home.html",
+        programme=content.programme,
+        appeal=content.appeal,
+        latest_news=content.news[:3],
+    )
+
+
+@bp.get("/programme")
+def programme():
+    return render_template("programme/programme.html", programme=current_content().programme)
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= 10_000:
+        abort(404)
+    return int(raw)
+
+
+@bp.get("/news")
+def news_index():
+    return _news_list(current_content().news, tag=None)
+
+
+@bp.get("/news/tag/<tag>")
+def news_tag(tag: str):
+    posts = current_content().tagged(tag)
+    if not posts:
+        abort(404)
+    return _news_list(posts, tag=tag)
+
+
+def _news_list(posts: list, tag: str | None):
+
+    per_page = current_app.config["NEWS_PER_PAGE"]
+    page = _page_number()
+    pages = max(1, -(-len(posts) // per_page))
+    if page > pages:
+        abort(404)
+    shown = posts[(page - 1) * per_page : page * per_page]
+    return render_template(
+        "programme/news_index.html", posts=shown, tag=tag, page=page, pages=pages
+    )
+
+
+@bp.get("/news/<slug>")
+def news_post(slug: str):
+    post = current_content().post(slug)
+    if post is None:
+        abort(404)
+    return render_template("programme/news_post.html", post=post)
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("programme/privacy.html", page=current_content().privacy)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}
+
+
+@bp.get("/colours.css")
+def colours():
+    """The campaign's colours from campaign.toml as CSS custom properties."""
+    palette = current_content().campaign.get("colours", {})
+    body = ":root {\n" + "".join(f"  --{k.replace('_', '-')}: {v};\n" for k, v in palette.items())
+    response = make_response(body + "}\n")
+    response.mimetype = "text/css"
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
