@@ -1,10 +1,10 @@
-"""The counters feature's schema: live counter tallies.
+"""Running tallies for the live counters.
 
 Revision ID: 0004
 Revises: 0003
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 revision = "0004"
 down_revision = "0003"
@@ -13,8 +13,13 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table('tallies',
+    sa.Column('key', sa.String(length=80), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.CheckConstraint('value >= 0', name=op.f('ck_tallies_value_not_negative')),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_tallies'))
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table('tallies')

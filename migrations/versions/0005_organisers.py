@@ -1,4 +1,4 @@
-"""The organisers feature's schema: organiser accounts and the audit log.
+"""Organiser accounts and the audit log.
 
 Revision ID: 0005
 Revises: 0004

@@ -1,0 +1,64 @@
+"""Supporters: people who signed the appeal or joined the bulletin (one row per address)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from campaign.extensions import db
+from campaign.models import utcnow
+
+LABOUR_MEMBER_CHOICES = {
+    "yes": "Yes",
+    "no": "No",
+    "lapsed": "Lapsed or expelled",
+}
+
+
+class Supporter(db.Model):
+    """A signature of the appeal and/or a bulletin subscription, keyed by canonical e-mail.
+
+    `signed_at` is None for a bulletin-only supporter; a signature counts once
+    `confirmed_at` is set (the address was proven by the e-mailed link).
+    """
+
+    __tablename__ = "supporters"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "labour_member IS NULL OR labour_member IN ('yes', 'no', 'lapsed')",
+            name="labour_member_known",
+        ),
+        sa.CheckConstraint(
+            "signed_at IS NULL OR (first_name IS NOT NULL AND last_name IS NOT NULL)",
+            name="signature_has_names",
+        ),
+        sa.CheckConstraint("postcode IS NULL OR country IS NULL", name="postcode_or_country"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254))  # as typed, for sending
+    email_canonical: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    first_name: Mapped[str | None] = mapped_column(sa.String(100))
+    last_name: Mapped[str | None] = mapped_column(sa.String(100))
+    postcode: Mapped[str | None] = mapped_column(sa.String(8))  # "SW1A 1AA"; None outside UK
+    region: Mapped[str | None] = mapped_column(sa.String(20), index=True)  # campaign.regions
+    country: Mapped[str | None] = mapped_column(sa.String(100))  # only when outside the UK
+    labour_member: Mapped[str | None] = mapped_column(sa.String(10))
+    trade_union: Mapped[str | None] = mapped_column(sa.String(100))
+    reason: Mapped[str | None] = mapped_column(sa.String(280))
+    show_publicly: Mapped[bool] = mapped_column(default=False)
+    bulletin_consent: Mapped[bool] = mapped_column(default=False)
+    referral_code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    referred_by: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    signed_at: Mapped[dt.datetime | None]
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    unsubscribed_at: Mapped[dt.datetime | None]
+
+    @property
+    def counted(self) -> bool:
+        """Whether this row counts as a signature of the appeal."""
+        return self.signed_at is not None and self.confirmed_at is not None

@@ -1,0 +1,3 @@
+"""The appeal pages."""
+
+from campaign.appeal import bp  # noqa: F401

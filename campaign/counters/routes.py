@@ -1,0 +1,3 @@
+"""The counters pages."""
+
+from campaign.counters import bp  # noqa: F401

@@ -1,0 +1,135 @@
+"""Group affiliations, their representatives and the history of their status."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaign.extensions import db
+from campaign.models import utcnow
+
+# slug -> (singular, plural), in the order the directory shows them.
+GROUP_KINDS: dict[str, tuple[str, str]] = {
+    "local-left-group": ("Local Labour left group", "local Labour left groups"),
+    "momentum-branch": ("Momentum branch", "Momentum branches"),
+    "clp": ("CLP or branch Labour Party", "CLPs and branch Labour Parties"),
+    "trade-union": ("Trade union body", "trade union bodies"),
+    "national-organisation": ("National organisation", "national organisations"),
+    "other": ("Other", "other groups"),
+}
+NATIONAL = "national"  # the region of a UK-wide body, besides the 12 regions
+
+SUBMITTED, CONFIRMED, APPROVED, REJECTED, WITHDRAWN = (
+    "submitted",
+    "confirmed",
+    "approved",
+    "rejected",
+    "withdrawn",
+)
+STATUSES = (SUBMITTED, CONFIRMED, APPROVED, REJECTED, WITHDRAWN)
+MAX_REPRESENTATIVES = 3
+
+
+class Group(db.Model):
+    """A group's affiliation: submitted → contact confirmed → approved or rejected."""
+
+    __tablename__ = "groups"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('submitted', 'confirmed', 'approved', 'rejected', 'withdrawn')",
+            name="status_known",
+        ),
+        sa.CheckConstraint(
+            "kind IN ('local-left-group', 'momentum-branch', 'clp', 'trade-union', "
+            "'national-organisation', 'other')",
+            name="kind_known",
+        ),
+        sa.CheckConstraint("members IS NULL OR members >= 0", name="members_not_negative"),
+        sa.CheckConstraint("fee_pence IS NULL OR fee_pence >= 0", name="fee_not_negative"),
+        sa.Index("ix_groups_status_kind_region", "status", "kind", "region"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(150))
+    name_normalised: Mapped[str] = mapped_column(sa.String(150), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    region: Mapped[str] = mapped_column(sa.String(20))  # a campaign.regions slug or "national"
+    town: Mapped[str | None] = mapped_column(sa.String(100))
+    website: Mapped[str | None] = mapped_column(sa.String(300))
+    contact_name: Mapped[str] = mapped_column(sa.String(100))
+    contact_email: Mapped[str] = mapped_column(sa.String(254))
+    contact_email_canonical: Mapped[str] = mapped_column(sa.String(254), index=True)
+    contact_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    members: Mapped[int | None]
+    decided_how: Mapped[str] = mapped_column(sa.String(500))
+    statement: Mapped[str | None] = mapped_column(sa.String(1000))
+    status: Mapped[str] = mapped_column(sa.String(12), default=SUBMITTED)
+    rejection_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    decided_by: Mapped[str | None] = mapped_column(sa.String(254))  # organiser's e-mail
+    decided_at: Mapped[dt.datetime | None]
+    fee_pence: Mapped[int | None]  # national trade unions only
+    fee_paid_at: Mapped[dt.datetime | None]
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("groups.id", ondelete="SET NULL")
+    )
+    duplicate_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[dt.datetime | None]
+    approved_at: Mapped[dt.datetime | None]
+    withdrawn_at: Mapped[dt.datetime | None]
+
+    representatives: Mapped[list[GroupRepresentative]] = relationship(
+        back_populates="group",
+        cascade="all, delete-orphan",
+        order_by="GroupRepresentative.position",
+    )
+    events: Mapped[list[GroupEvent]] = relationship(
+        back_populates="group", cascade="all, delete-orphan", order_by="GroupEvent.id"
+    )
+
+    @property
+    def kind_label(self) -> str:
+        return GROUP_KINDS[self.kind][0]
+
+    @property
+    def is_national_union(self) -> bool:
+        """National trade unions pay the affiliation fee."""
+        return self.kind == "trade-union" and self.region == NATIONAL
+
+
+class GroupRepresentative(db.Model):
+    """One of up to three people a group sends to the organising group."""
+
+    __tablename__ = "group_representatives"
+    __table_args__ = (
+        sa.UniqueConstraint("group_id", "position", name="uq_group_representatives_position"),
+        sa.CheckConstraint("position BETWEEN 1 AND 3", name="position_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("groups.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(100))
+    email: Mapped[str] = mapped_column(sa.String(254))
+
+    group: Mapped[Group] = relationship(back_populates="representatives")
+
+
+class GroupEvent(db.Model):
+    """One step in a group's history: who moved it to which status, when, and why."""
+
+    __tablename__ = "group_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("groups.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(12))
+    note: Mapped[str | None] = mapped_column(sa.String(500))
+    by: Mapped[str | None] = mapped_column(sa.String(254))  # organiser's e-mail; None = public
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    group: Mapped[Group] = relationship(back_populates="events")

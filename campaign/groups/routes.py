@@ -1,0 +1,3 @@
+"""The groups pages."""
+
+from campaign.groups import bp  # noqa: F401

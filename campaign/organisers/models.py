@@ -1,0 +1,1 @@
+"""Organiser accounts and the audit log."""

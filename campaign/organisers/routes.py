@@ -1,0 +1,3 @@
+"""The organisers pages."""
+
+from campaign.organisers import bp  # noqa: F401
