@@ -37,7 +37,7 @@ class Chart:
     bars: tuple[Bar, ...]
     max_value: int
     total: int
-    axis: tuple[tuple[float, float, str], ...] = ()  # (x, y, text) labels
+    axis: tuple[tuple[float, float, str, str], ...] = ()  # (x, y, text, text-anchor)
 
 
 def nice_ceiling(value: int) -> int:
@@ -116,11 +116,14 @@ def day_chart(series: list[tuple[dt.date, int]]) -> Chart:
             )
         )
     axis = [
-        (DAY_PLOT_LEFT - 6, DAY_PLOT_TOP + 4, f"{top:,}"),
-        (DAY_PLOT_LEFT - 6, baseline, "0"),
+        (DAY_PLOT_LEFT - 6, DAY_PLOT_TOP + 4, f"{top:,}", "end"),
+        (DAY_PLOT_LEFT - 6, baseline, "0", "end"),
     ]
-    for i in sorted({0, len(series) // 2, len(series) - 1}) if series else ():
-        axis.append((bars[i].text_x, DAY_CHART_HEIGHT - 8, bars[i].label))
+    if bars:  # dates under the first, middle and last columns, kept inside the chart
+        first, middle, last = bars[0], bars[len(bars) // 2], bars[-1]
+        axis.append((first.x, DAY_CHART_HEIGHT - 8, first.label, "start"))
+        axis.append((middle.text_x, DAY_CHART_HEIGHT - 8, middle.label, "middle"))
+        axis.append((last.x + last.width, DAY_CHART_HEIGHT - 8, last.label, "end"))
     return Chart(
         width=CHART_WIDTH,
         height=DAY_CHART_HEIGHT,

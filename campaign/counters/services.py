@@ -215,7 +215,16 @@ class CountsCache:
         with self._lock:
             tallies = self._shared_get()
             if tallies is None:
-                tallies = read_tallies()
+                try:
+                    tallies = read_tallies()
+                except sa.exc.SQLAlchemyError:
+                    if counts is None:
+                        raise
+                    # A database blip: keep showing the last numbers rather than an error.
+                    log.exception("could not read the tallies; serving the last counts")
+                    db.session.rollback()
+                    self._expires = time.monotonic() + self.ttl
+                    return counts
                 self._shared_put(tallies)
             counts = build_counts(tallies)
             if self._counts is None or counts.etag != self._counts.etag:
