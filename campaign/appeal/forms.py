@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from campaign.appeal.models import LABOUR_MEMBER_CHOICES
 from campaign.appeal.services import SignatureDetails, is_referral_code
@@ -71,7 +71,8 @@ class Readable:
 
 def _line(label: str, max_length: int, required: bool | None = False, **kw: Any) -> StringField:
     # required=None: neither required nor optional, for fields whose own method decides.
-    first = {True: [InputRequired(f"Enter your {label.lower()}.")], False: [Optional()]}
+    # DataRequired, not InputRequired: it sees the value after trimming, so "   " is empty.
+    first = {True: [DataRequired(f"Enter your {label.lower()}.")], False: [Optional()]}
     return StringField(
         label,
         filters=[clean_line],
