@@ -120,8 +120,10 @@ def sign() -> Response | str:
         form.ref.data = ref if is_referral_code(ref) else None
         return render_template("appeal/sign.html", **_page_context(form=form))
     if honeypot_filled(form):
-        # Told it worked, so a bot learns nothing; nothing is stored or sent.
-        return _signed(SignOutcome(new_referral_code(), None, None))
+        # Told it worked, in the same words, so a bot learns nothing; nothing is stored or sent.
+        postcode = normalise_postcode(form.postcode.data or "")
+        region = region_for_postcode(postcode) if postcode else None
+        return _signed(SignOutcome(new_referral_code(), region, None))
     if not form.validate_on_submit():
         return render_page_or_fragment(
             "appeal/sign.html", "appeal/_form.html", 422, **_page_context(form=form)
