@@ -168,3 +168,16 @@ def test_pages_fit_phone_and_desktop(new_page, newest_post, size):
             name = path.strip("/").replace("/", "-").replace("{post}", "post") or "home"
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=f"{SHOTS}/{name}-{size['width']}.png", full_page=True)
+
+
+def test_the_watcher_reports_csp_violations(app, page, browser_log):
+    # A page breaking the policy, as a template with inline script or style would.
+    app.add_url_rule(
+        "/_test/inline",
+        "inline_test",
+        lambda: "<!doctype html><title>t</title><h1 style='color:red'>x</h1><script>1</script>",
+    )
+    page.goto("/_test/inline")
+    page.wait_for_load_state("load")
+    assert len(browser_log.csp_violations) >= 2, browser_log.problems  # the script and the style
+    browser_log.expect("Content Security Policy")
