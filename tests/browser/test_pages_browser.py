@@ -57,7 +57,8 @@ def test_htmx_loads_and_passes_its_integrity_check(page, live_server, browser_lo
 def test_a_tampered_htmx_is_blocked_by_subresource_integrity(new_page, htmx_source, browser_log):
     tampered = htmx_source + b"\n/* changed on the way */ window.tampered = true;\n"
     page = new_page(htmx=tampered)
-    page.goto("/")
+    with page.expect_console_message(lambda m: "integrity" in m.text):
+        page.goto("/")
     page.wait_for_load_state("load")
     assert page.evaluate("typeof window.htmx") == "undefined"
     assert page.evaluate("typeof window.tampered") == "undefined"
@@ -177,7 +178,8 @@ def test_the_watcher_reports_csp_violations(app, page, browser_log):
         "inline_test",
         lambda: "<!doctype html><title>t</title><h1 style='color:red'>x</h1><script>1</script>",
     )
-    page.goto("/_test/inline")
+    with page.expect_console_message(lambda m: "Content Security Policy" in m.text):
+        page.goto("/_test/inline")
     page.wait_for_load_state("load")
     assert len(browser_log.csp_violations) >= 2, browser_log.problems  # the script and the style
     browser_log.expect("Content Security Policy")
