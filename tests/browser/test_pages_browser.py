@@ -183,3 +183,20 @@ def test_the_watcher_reports_csp_violations(app, page, browser_log):
     page.wait_for_load_state("load")
     assert len(browser_log.csp_violations) >= 2, browser_log.problems  # the script and the style
     browser_log.expect("Content Security Policy")
+
+
+def test_a_boosted_link_to_a_missing_page_shows_the_404_page(page, live_server):
+    page.goto("/")
+    page.wait_for_function("window.htmx !== undefined")
+    # A broken link, as an old news post might carry.
+    page.evaluate(
+        """() => {
+            const link = Object.assign(document.createElement('a'), {href: '/gone', id: 'gone'});
+            link.textContent = 'An old link';
+            document.querySelector('main').prepend(link);
+            htmx.process(link);
+        }"""
+    )
+    page.click("#gone")
+    expect(page).to_have_url(live_server.url + "/gone")
+    expect(page.locator("h1")).to_have_text("Page not found")
