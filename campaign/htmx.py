@@ -8,9 +8,13 @@ from flask import Response, make_response, render_template, request
 
 
 def is_htmx() -> bool:
-    """Whether htmx made this request (and the page is not being fully reloaded)."""
-    return request.headers.get("HX-Request") == "true" and not request.headers.get(
-        "HX-History-Restore-Request"
+    """Whether htmx asked for a fragment (not a boosted link or a full history reload)."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and not headers.get("HX-History-Restore-Request")
+        # hx-boost on <body> fetches whole pages with HX-Request too; they need the page.
+        and headers.get("HX-Boosted") != "true"
     )
 
 
@@ -21,4 +25,5 @@ def render_page_or_fragment(
     template = fragment if is_htmx() else page
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
+    response.vary.add("HX-Boosted")
     return response
