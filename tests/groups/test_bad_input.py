@@ -114,6 +114,17 @@ def test_missing_csrf_token_is_refused(app, client):
     assert group_rows(app) == []
 
 
+def test_broken_utf8_is_refused(app, client):
+    token = csrf_from(client.get("/groups/affiliate").text)
+    body = f"csrf_token={token}&name=Le".encode() + b"\xffeds&kind=clp"
+    response = client.post(
+        "/groups/affiliate", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert "Please reload the page and submit it again" in response.text
+    assert group_rows(app) == []
+
+
 def test_honeypot_gets_the_same_answer_and_stores_nothing(app, post_affiliation):
     response = post_affiliation(fax_number="0800 BOT")
     assert response.status_code == 303
