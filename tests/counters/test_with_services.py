@@ -1,4 +1,4 @@
-"""Through the appeal's own services: sign, confirm and erase move the live counters."""
+"""Through the appeal's and groups' own services, every change moves the live counters."""
 
 import re
 
@@ -12,6 +12,9 @@ from campaign.appeal.services import (
     sign_appeal,
 )
 from campaign.extensions import db
+from campaign.groups.services import approve_group, withdraw_group
+
+from .factories import group
 
 
 def shown(client) -> int:
@@ -42,3 +45,22 @@ def test_sign_confirm_erase_through_the_appeal_services(app, client):
         db.session.commit()
     assert shown(client) == 0
     assert client.get("/api/stats.json").get_json()["signatures"] == 0
+
+
+def test_approve_and_withdraw_through_the_groups_services(app, client):
+    with app.app_context():
+        branch = group("momentum-branch", "london")
+        approve_group(branch, by="organiser@example.org")
+        db.session.commit()
+    html = client.get("/partials/counters").text
+    assert re.search(r">1</strong> <span[^>]*>group<", html)
+    assert re.search(r">1</strong> <span[^>]*>Momentum branch<", html)
+    assert client.get("/api/groups.json").get_json()["count"] == 1
+
+    with app.app_context():
+        withdraw_group(db.session.merge(branch))
+        db.session.commit()
+    html = client.get("/partials/counters").text
+    assert re.search(r">0</strong> <span[^>]*>groups<", html)
+    assert "Momentum branch" not in html
+    assert client.get("/api/groups.json").get_json()["count"] == 0
