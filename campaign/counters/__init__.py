@@ -14,4 +14,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(counters_view, "live_counters")
 
 
-from campaign.counters import cli, models, routes  # noqa: E402,F401
+from campaign.counters import cli, indexes, models, routes  # noqa: E402,F401

@@ -3,7 +3,6 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign.appeal.models import Supporter
 from campaign.extensions import db
 
 
@@ -15,8 +14,3 @@ class Tally(db.Model):
 
     key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-
-
-# The recent-signers ticker reads the newest public signatures: with this index that is a
-# short backward range scan, however many supporters chose not to be shown.
-sa.Index("ix_supporters_public_recent", Supporter.show_publicly, Supporter.confirmed_at)
