@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from flask.cli import AppGroup
 
 from campaign.counters.tally import OUTSIDE_UK
 from campaign.extensions import db
@@ -115,9 +116,8 @@ def set_password_command(email: str, password_stdin: bool) -> None:
 # --- supporters ------------------------------------------------------------------------
 
 
-@click.group("supporters")
-def supporters_cli() -> None:
-    """Export and import the supporter list."""
+# An AppGroup, so every command runs inside the application context.
+supporters_cli = AppGroup("supporters", help="Export and import the supporter list.")
 
 
 YES_NO = click.Choice(["yes", "no"])

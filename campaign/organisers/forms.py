@@ -27,6 +27,14 @@ def _choices(*pairs: tuple[str, str]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+class SaneDate:
+    """A date this site can have seen (refuses year 1 or 9999, which break date arithmetic)."""
+
+    def __call__(self, form, field) -> None:
+        if field.data and not 2000 <= field.data.year <= 2100:
+            raise ValidationError("Give a date between 2000 and 2100.")
+
+
 YES_NO_ANY = _choices(("", "Any"), ("yes", "Yes"), ("no", "No"))
 
 
@@ -90,7 +98,7 @@ class RejectForm(FlaskForm):
 
 
 class FeeForm(FlaskForm):
-    paid_on = DateField("Fee paid on", validators=[Optional()])
+    paid_on = DateField("Fee paid on", validators=[Optional(), SaneDate()])
 
 
 class EraseForm(FlaskForm):
@@ -129,8 +137,8 @@ class SupporterFilterForm(FlaskForm):
         ),
         default="",
     )
-    since = DateField("Signed up from", validators=[Optional()])
-    until = DateField("Signed up until", validators=[Optional()])
+    since = DateField("Signed up from", validators=[Optional(), SaneDate()])
+    until = DateField("Signed up until", validators=[Optional(), SaneDate()])
 
     def validate_until(self, field: DateField) -> None:
         if field.data and self.since.data and field.data < self.since.data:
@@ -183,7 +191,7 @@ class ExportForm(SupporterFilterForm):
     reason = StringField(
         "Reason for exporting everyone",
         filters=[clean_line],
-        validators=[Optional(), Length(max=300), NoControlCharacters()],
+        validators=[Length(max=300), NoControlCharacters()],  # no Optional: see below
     )
 
     def validate_reason(self, field: StringField) -> None:
@@ -203,8 +211,8 @@ class AuditFilterForm(FlaskForm):
         filters=[clean_line],
         validators=[Optional(), Length(max=254), NoControlCharacters()],
     )
-    since = DateField("From", validators=[Optional()])
-    until = DateField("Until", validators=[Optional()])
+    since = DateField("From", validators=[Optional(), SaneDate()])
+    until = DateField("Until", validators=[Optional(), SaneDate()])
     before = StringField(validators=[Optional(), Length(max=20)])
 
     def validate_before(self, field: StringField) -> None:

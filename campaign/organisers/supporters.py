@@ -334,10 +334,15 @@ class InvalidRow(ValueError):
     """A row of an import file that cannot be stored; the message says why."""
 
 
-def _text(row: dict[str, str], column: str, limit: int) -> str | None:
-    value = " ".join((row.get(column) or "").split())
+def _unneutralise(value: str) -> str:
+    # Our own export's apostrophe in front of a formula-like value.
     if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
-        value = value[1:]  # our own export's neutralising apostrophe
+        return value[1:]
+    return value
+
+
+def _text(row: dict[str, str], column: str, limit: int) -> str | None:
+    value = _unneutralise(" ".join((row.get(column) or "").split()))
     if CONTROL.search(value):
         raise InvalidRow(f"{column} has control characters")
     if len(value) > limit:
@@ -361,7 +366,7 @@ def _datetime(row: dict[str, str], column: str) -> dt.datetime | None:
 def supporter_from_row(row: dict[str, str]) -> Supporter:
     """A new Supporter from one import row (same columns as the export), or InvalidRow."""
     try:
-        address, canonical = normalise_email(row.get("email") or "")
+        address, canonical = normalise_email(_unneutralise((row.get("email") or "").strip()))
     except InvalidEmail as exc:
         raise InvalidRow(str(exc)) from exc
     postcode_text = _text(row, "postcode", 10)
