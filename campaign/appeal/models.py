@@ -35,6 +35,9 @@ class Supporter(db.Model):
             name="signature_has_names",
         ),
         sa.CheckConstraint("postcode IS NULL OR country IS NULL", name="postcode_or_country"),
+        sa.CheckConstraint(
+            "referred_by IS NULL OR referred_by <> referral_code", name="not_self_referred"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,10 +56,16 @@ class Supporter(db.Model):
     referral_code: Mapped[str] = mapped_column(sa.String(16), unique=True)
     referred_by: Mapped[str | None] = mapped_column(sa.String(16), index=True)
     ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Indexed for `flask appeal purge`, which looks for old unconfirmed rows.
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     signed_at: Mapped[dt.datetime | None]
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     unsubscribed_at: Mapped[dt.datetime | None]
+
+    @property
+    def subscribed(self) -> bool:
+        """Whether the bulletin may be sent: consent given and not withdrawn."""
+        return self.bulletin_consent and self.unsubscribed_at is None
 
     @property
     def counted(self) -> bool:

@@ -36,6 +36,7 @@ def upgrade():
     sa.Column('unsubscribed_at', sa.DateTime(), nullable=True),
     sa.CheckConstraint("labour_member IS NULL OR labour_member IN ('yes', 'no', 'lapsed')", name=op.f('ck_supporters_labour_member_known')),
     sa.CheckConstraint('postcode IS NULL OR country IS NULL', name=op.f('ck_supporters_postcode_or_country')),
+    sa.CheckConstraint('referred_by IS NULL OR referred_by <> referral_code', name=op.f('ck_supporters_not_self_referred')),
     sa.CheckConstraint('signed_at IS NULL OR (first_name IS NOT NULL AND last_name IS NOT NULL)', name=op.f('ck_supporters_signature_has_names')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_supporters')),
     sa.UniqueConstraint('email_canonical', name=op.f('uq_supporters_email_canonical')),
@@ -43,6 +44,7 @@ def upgrade():
     )
     with op.batch_alter_table('supporters', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_supporters_confirmed_at'), ['confirmed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supporters_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_supporters_referred_by'), ['referred_by'], unique=False)
         batch_op.create_index(batch_op.f('ix_supporters_region'), ['region'], unique=False)
 
@@ -51,5 +53,6 @@ def downgrade():
     with op.batch_alter_table('supporters', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_supporters_region'))
         batch_op.drop_index(batch_op.f('ix_supporters_referred_by'))
+        batch_op.drop_index(batch_op.f('ix_supporters_created_at'))
         batch_op.drop_index(batch_op.f('ix_supporters_confirmed_at'))
     op.drop_table('supporters')

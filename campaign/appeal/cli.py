@@ -1,0 +1,21 @@
+"""`flask appeal purge`: delete signatures and subscriptions never confirmed."""
+
+from __future__ import annotations
+
+import click
+
+from campaign.appeal import bp
+from campaign.appeal.services import purge_unconfirmed
+from campaign.extensions import db
+
+
+@bp.cli.command("purge")
+@click.option(
+    "--days", default=30, show_default=True, type=click.IntRange(min=1), help="Age in days."
+)
+def purge(days: int) -> None:
+    """Delete supporters who never confirmed their address within DAYS days."""
+    count = purge_unconfirmed(older_than_days=days)
+    db.session.commit()
+    plural = "" if count == 1 else "s"
+    click.echo(f"Purged {count} unconfirmed supporter{plural} older than {days} days.")

@@ -1,0 +1,466 @@
+"""Signing the appeal and joining the bulletin: double opt-in, with no way to tell who signed.
+
+Every function changes the session and may flush, but never commits: the caller commits,
+so a change, its outbox e-mail and its tally adjustment land in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import url_for
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+
+from campaign.appeal.models import Supporter
+from campaign.counters.tally import count_signature
+from campaign.email_address import normalise_email
+from campaign.extensions import db
+from campaign.mail.models import SENDING, OutboxMessage
+from campaign.mail.services import queue_email
+from campaign.models import utcnow
+from campaign.regions import region_for_postcode
+from campaign.security import make_token, read_token
+
+# Token purposes: each link does one thing only (the purpose is the token's salt).
+CONFIRM = "appeal-confirm"
+BULLETIN_CONFIRM = "bulletin-confirm"
+MY_DATA = "my-data"
+UNSUBSCRIBE = "unsubscribe"
+THANKS = "appeal-thanks"
+
+CONFIRM_MAX_AGE = 7 * 24 * 3600  # SPEC 5: the confirmation link expires after 7 days
+THANKS_MAX_AGE = 24 * 3600
+# The manage-my-data and unsubscribe links never expire: they are in every e-mail we
+# send, and an old e-mail must still let its reader leave. They are bound to the row's
+# random code, so erasure (or a purge) revokes them.
+MY_DATA_MAX_AGE = None
+UNSUBSCRIBE_MAX_AGE = None
+
+# Referral codes: no look-alike characters (0/o, 1/l/i), so a code read aloud still works.
+CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+CODE_LENGTH = 8
+PURGE_BATCH = 500
+
+
+class SupporterGone(LookupError):
+    """A genuine link whose supporter has since been erased or purged."""
+
+
+@dataclass(frozen=True)
+class SignatureDetails:
+    """What the sign form collects, already validated and cleaned."""
+
+    email: str
+    first_name: str
+    last_name: str
+    postcode: str | None = None
+    country: str | None = None
+    labour_member: str | None = None
+    trade_union: str | None = None
+    reason: str | None = None
+    show_publicly: bool = False
+    bulletin_consent: bool = False
+    referred_by: str | None = None
+
+
+@dataclass(frozen=True)
+class SignOutcome:
+    """What the thank-you panel may show: nothing that depends on the database.
+
+    For an address already known the code is a fresh random one that belongs to nobody,
+    so two sign-ups with one address cannot be compared to learn that it had signed.
+    """
+
+    referral_code: str
+    region: str | None
+    country: str | None
+
+
+# --- referral codes ------------------------------------------------------------------
+
+
+def new_referral_code() -> str:
+    """A random referral code (about 40 bits), unique with overwhelming probability."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def is_referral_code(value: str | None) -> bool:
+    """Whether `value` has the shape of a referral code (says nothing about whether it exists)."""
+    return (
+        isinstance(value, str)
+        and len(value) == CODE_LENGTH
+        and all(c in CODE_ALPHABET for c in value)
+    )
+
+
+def _referrer_code(code: str | None) -> str | None:
+    # Unknown or malformed codes are ignored rather than refused: a broken share link
+    # must not stop anyone signing.
+    if not is_referral_code(code):
+        return None
+    exists = db.session.scalar(sa.select(Supporter.id).where(Supporter.referral_code == code))
+    return code if exists else None
+
+
+def top_referrers_query() -> sa.Select:
+    """Supporters with the number of confirmed signatures their code brought, best first."""
+    referred = aliased(Supporter)
+    signatures = sa.func.count(referred.id).label("signatures")
+    return (
+        sa.select(Supporter, signatures)
+        .join(referred, referred.referred_by == Supporter.referral_code)
+        .where(referred.signed_at.is_not(None), referred.confirmed_at.is_not(None))
+        .group_by(Supporter.id)
+        .order_by(signatures.desc(), Supporter.id)
+    )
+
+
+def top_referrers(limit: int = 10) -> list[tuple[Supporter, int]]:
+    """The `limit` best referrers as (supporter, confirmed signatures) pairs."""
+    rows = db.session.execute(top_referrers_query().limit(limit)).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+# --- tokens and links ----------------------------------------------------------------
+
+
+def supporter_token(purpose: str, supporter: Supporter) -> str:
+    """A signed token naming this supporter for one purpose."""
+    # The random code travels with the id so that a token outlives neither its row nor
+    # a later row that happens to reuse the id.
+    return make_token(purpose, [supporter.id, supporter.referral_code])
+
+
+def supporter_from_token(purpose: str, token: str, max_age: int | None) -> Supporter:
+    """The supporter a token names; TokenInvalid/TokenExpired or SupporterGone otherwise."""
+    from campaign.security import TokenInvalid
+
+    payload = read_token(purpose, token, max_age=max_age)
+    if not (
+        isinstance(payload, list)
+        and len(payload) == 2
+        and isinstance(payload[0], int)
+        and isinstance(payload[1], str)
+    ):
+        raise TokenInvalid("this link is not valid")
+    supporter = db.session.get(Supporter, payload[0])
+    if supporter is None or supporter.referral_code != payload[1]:
+        raise SupporterGone("this supporter's data has been erased")
+    return supporter
+
+
+def manage_url(supporter: Supporter) -> str:
+    """The absolute manage-my-data link for a supporter."""
+    return url_for("appeal.my_data", token=supporter_token(MY_DATA, supporter), _external=True)
+
+
+def unsubscribe_url(supporter: Supporter) -> str:
+    """The absolute one-click unsubscribe link for a supporter (RFC 8058)."""
+    return url_for(
+        "appeal.unsubscribe", token=supporter_token(UNSUBSCRIBE, supporter), _external=True
+    )
+
+
+def share_url(code: str | None) -> str:
+    """The appeal's address, carrying a referral code when there is one."""
+    if code:
+        return url_for("appeal.sign", ref=code, _external=True)
+    return url_for("appeal.sign", _external=True)
+
+
+def thanks_token(outcome: SignOutcome) -> str:
+    """A short-lived token that lets the thank-you page show the share code and region."""
+    return make_token(THANKS, [outcome.referral_code, outcome.region, outcome.country])
+
+
+def outcome_from_thanks_token(token: str | None) -> SignOutcome | None:
+    """The outcome carried by a thanks token, or None if it is missing, forged or old."""
+    from campaign.security import TokenInvalid
+
+    if not token:
+        return None
+    try:
+        code, region, country = read_token(THANKS, token, max_age=THANKS_MAX_AGE)
+    except (TokenInvalid, TypeError, ValueError):
+        return None
+    if not is_referral_code(code):
+        return None
+    return SignOutcome(referral_code=code, region=region, country=country)
+
+
+# --- e-mail --------------------------------------------------------------------------
+
+
+def _email(supporter: Supporter, subject: str, template: str, **context: Any) -> None:
+    # Always to the address stored with the row, so erasure finds every message.
+    queue_email(
+        supporter.email,
+        subject,
+        f"appeal/email/{template}",
+        unsubscribe_url=unsubscribe_url(supporter),
+        manage_url=manage_url(supporter),
+        supporter=supporter,
+        **context,
+    )
+
+
+def _send_signature_confirmation(supporter: Supporter) -> None:
+    confirm_url = url_for(
+        "appeal.confirm", token=supporter_token(CONFIRM, supporter), _external=True
+    )
+    _email(supporter, "Please confirm your signature", "confirm_signature", confirm_url=confirm_url)
+
+
+def _send_bulletin_confirmation(supporter: Supporter) -> None:
+    confirm_url = url_for(
+        "appeal.bulletin_confirm",
+        token=supporter_token(BULLETIN_CONFIRM, supporter),
+        _external=True,
+    )
+    _email(supporter, "Please confirm your bulletin subscription", "bulletin_confirm",
+           confirm_url=confirm_url)  # fmt: skip
+
+
+# --- signing -------------------------------------------------------------------------
+
+
+def _insert_if_new(values: dict[str, Any]) -> int | None:
+    """Insert a supporter unless the canonical address exists; the new id, or None."""
+    # INSERT ... ON CONFLICT DO NOTHING is atomic on both databases: two people (or one
+    # person twice) signing with one address at the same instant make one row, no error.
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    row = {
+        "created_at": utcnow(),
+        "referral_code": new_referral_code(),
+        "show_publicly": False,
+        "bulletin_consent": False,
+        **values,
+    }
+    statement = (
+        insert(Supporter.__table__)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["email_canonical"])
+        .returning(Supporter.__table__.c.id)
+    )
+    return db.session.execute(statement).scalar_one_or_none()
+
+
+def _by_canonical(canonical: str) -> Supporter | None:
+    return db.session.scalar(sa.select(Supporter).where(Supporter.email_canonical == canonical))
+
+
+def sign_appeal(details: SignatureDetails, ip_hash: str | None = None) -> SignOutcome:
+    """Record a pending signature and queue its confirmation e-mail.
+
+    An address already known changes nothing in the database: its owner is e-mailed
+    ("you have already signed", the confirmation link again, or how to add a signature
+    to a bulletin subscription) and the caller gets the same kind of answer as for a
+    new signature.
+    """
+    address, canonical = normalise_email(details.email)
+    region = region_for_postcode(details.postcode) if details.postcode else None
+    country = details.country if not details.postcode else None
+    new_id = _insert_if_new(
+        {
+            "email": address,
+            "email_canonical": canonical,
+            "first_name": details.first_name,
+            "last_name": details.last_name,
+            "postcode": details.postcode if not country else None,
+            "region": region,
+            "country": country,
+            "labour_member": details.labour_member,
+            "trade_union": details.trade_union,
+            "reason": details.reason,
+            "show_publicly": details.show_publicly,
+            "bulletin_consent": details.bulletin_consent,
+            "referred_by": _referrer_code(details.referred_by),
+            "ip_hash": ip_hash,
+            "signed_at": utcnow(),
+        }
+    )
+    if new_id is not None:
+        supporter = db.session.get(Supporter, new_id)
+        _send_signature_confirmation(supporter)
+        return SignOutcome(supporter.referral_code, region, country)
+
+    supporter = _by_canonical(canonical)
+    if supporter.signed_at is None:
+        _email(supporter, "Add your signature to the appeal", "not_yet_signed")
+    elif supporter.confirmed_at is None:
+        _send_signature_confirmation(supporter)
+    else:
+        _email(supporter, "You have already signed", "already_signed")
+    return SignOutcome(new_referral_code(), region, country)
+
+
+def confirm_signature(supporter: Supporter) -> bool:
+    """Confirm a signature and count it; True the first time, False if already confirmed."""
+    if supporter.signed_at is None:
+        raise ValueError("a bulletin subscription is not a signature")
+    # A conditional UPDATE: of two confirmations racing, only one sees a row change,
+    # so the signature is counted exactly once.
+    result = db.session.execute(
+        sa.update(Supporter)
+        .where(Supporter.id == supporter.id, Supporter.confirmed_at.is_(None))
+        .values(confirmed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(supporter)
+    if result.rowcount != 1:
+        return False
+    count_signature(supporter, +1)
+    return True
+
+
+def sign_as_subscriber(supporter: Supporter, details: SignatureDetails) -> bool:
+    """Add a signature to a bulletin-only row whose owner proved the address (my-data link).
+
+    The signature is confirmed at once, since the link came from the owner's mailbox.
+    Returns False if the row had already signed.
+    """
+    region = region_for_postcode(details.postcode) if details.postcode else None
+    country = details.country if not details.postcode else None
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(Supporter)
+        .where(Supporter.id == supporter.id, Supporter.signed_at.is_(None))
+        .values(
+            first_name=details.first_name,
+            last_name=details.last_name,
+            postcode=details.postcode if not country else None,
+            region=region,
+            country=country,
+            labour_member=details.labour_member,
+            trade_union=details.trade_union,
+            reason=details.reason,
+            show_publicly=details.show_publicly,
+            bulletin_consent=supporter.bulletin_consent or details.bulletin_consent,
+            signed_at=now,
+            confirmed_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(supporter)
+    if result.rowcount != 1:
+        return False
+    count_signature(supporter, +1)
+    return True
+
+
+# --- the bulletin --------------------------------------------------------------------
+
+
+def subscribe_bulletin(email: str, ip_hash: str | None = None) -> None:
+    """Start a bulletin subscription (pending until confirmed) without revealing a known address."""
+    address, canonical = normalise_email(email)
+    new_id = _insert_if_new(
+        {
+            "email": address,
+            "email_canonical": canonical,
+            "bulletin_consent": True,
+            "ip_hash": ip_hash,
+        }
+    )
+    if new_id is not None:
+        _send_bulletin_confirmation(db.session.get(Supporter, new_id))
+        return
+    supporter = _by_canonical(canonical)
+    if not supporter.subscribed:
+        _send_bulletin_confirmation(supporter)
+    elif supporter.confirmed_at is not None:
+        _email(supporter, "You already receive the bulletin", "bulletin_already")
+    elif supporter.signed_at is not None:
+        # A pending signature that asked for the bulletin: its own link confirms both.
+        _send_signature_confirmation(supporter)
+    else:
+        _send_bulletin_confirmation(supporter)
+
+
+def confirm_bulletin(supporter: Supporter) -> bool:
+    """Turn on the bulletin for a supporter who followed the link; True if anything changed."""
+    changed = not supporter.subscribed
+    supporter.bulletin_consent = True
+    supporter.unsubscribed_at = None
+    if supporter.signed_at is None and supporter.confirmed_at is None:
+        supporter.confirmed_at = utcnow()  # the address is proven; not a signature
+        changed = True
+    return changed
+
+
+def unsubscribe(supporter: Supporter) -> bool:
+    """Stop the bulletin for a supporter; True if they were subscribed."""
+    was_subscribed = supporter.subscribed
+    supporter.bulletin_consent = False
+    if supporter.unsubscribed_at is None:
+        supporter.unsubscribed_at = utcnow()
+    return was_subscribed
+
+
+def set_display(supporter: Supporter, show: bool) -> None:
+    """Whether the supporter's first name and area may appear on the site."""
+    supporter.show_publicly = show
+
+
+# --- erasure and purging -------------------------------------------------------------
+
+
+def _delete_mail_to(addresses: list[str]) -> None:
+    # Messages a worker holds right now are left to finish (deleting them under the
+    # worker would break its bookkeeping); every other message to the address goes.
+    lowered = [a.lower() for a in addresses]
+    db.session.execute(
+        sa.delete(OutboxMessage)
+        .where(
+            sa.func.lower(OutboxMessage.recipient).in_(lowered),
+            sa.or_(
+                OutboxMessage.status != SENDING,
+                OutboxMessage.lease_until.is_(None),
+                OutboxMessage.lease_until < utcnow(),
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def erase_supporter(supporter: Supporter) -> bool:
+    """Delete a supporter, the e-mails addressed to them, and their count; True if deleted."""
+    was_counted = supporter.counted
+    result = db.session.execute(
+        sa.delete(Supporter)
+        .where(Supporter.id == supporter.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # erased already, perhaps by a second click
+        return False
+    if was_counted:
+        count_signature(supporter, -1)
+    _delete_mail_to([supporter.email])
+    db.session.expunge(supporter)
+    return True
+
+
+def purge_unconfirmed(older_than_days: int = 30) -> int:
+    """Delete supporters never confirmed within `older_than_days`; return how many."""
+    cutoff = utcnow() - dt.timedelta(days=older_than_days)
+    stale = sa.and_(Supporter.confirmed_at.is_(None), Supporter.created_at < cutoff)
+    purged = 0
+    while True:
+        rows = db.session.execute(
+            sa.select(Supporter.id, Supporter.email).where(stale).limit(PURGE_BATCH)
+        ).all()
+        if not rows:
+            return purged
+        _delete_mail_to([email for _, email in rows])
+        db.session.execute(
+            sa.delete(Supporter)
+            .where(Supporter.id.in_([id_ for id_, _ in rows]), stale)
+            .execution_options(synchronize_session=False)
+        )
+        purged += len(rows)
