@@ -1,6 +1,8 @@
 """The services of other features that the organisers' room calls, in one place."""
 
 # ruff: noqa: F401
+from campaign.appeal.services import erase_supporter, new_referral_code, top_referrers
+
 try:
     from campaign.groups.services import (
         InvalidTransition,
@@ -17,8 +19,3 @@ except ImportError:  # STAND-IN until the groups feature is merged (see stand_in
         record_fee_paid,
         reject_group,
     )
-
-try:
-    from campaign.appeal.services import erase_supporter, new_referral_code, top_referrers
-except ImportError:  # STAND-IN until the appeal feature is merged (see stand_ins.py)
-    from campaign.organisers.stand_ins import erase_supporter, new_referral_code, top_referrers

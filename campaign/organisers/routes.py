@@ -349,7 +349,10 @@ def erase(supporter_id: int):
     form = EraseForm()
     if form.validate_on_submit():
         was_counted = person.signed_at is not None and person.confirmed_at is not None
-        erase_supporter(person)
+        if not erase_supporter(person):  # a second click, or erased by the supporter meanwhile
+            db.session.rollback()
+            flash(f"Supporter {supporter_id} had already been erased.", "info")
+            return redirect(url_for("organisers.supporters"))
         # No personal data in the record: the row it describes is gone.
         record_audit(
             "supporter.erased",

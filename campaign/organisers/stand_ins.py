@@ -1,20 +1,18 @@
-"""STAND-INS for services of the appeal and groups features that are not on main yet.
+"""STAND-INS for the services of the groups feature that are not on main yet.
 
 `campaign.organisers.features` imports the real services when they exist and these only
 otherwise. They do the minimum the organisers' room needs, with the same signatures; delete
-this module once both features are merged.
+this module once the groups feature is merged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import selectinload
 
-from campaign.appeal.models import Supporter
-from campaign.counters.tally import count_group, count_signature
+from campaign.counters.tally import count_group
 from campaign.extensions import db
 from campaign.groups.models import APPROVED, CONFIRMED, REJECTED, SUBMITTED, Group, GroupEvent
 from campaign.models import utcnow
@@ -87,31 +85,3 @@ def groups_awaiting_review() -> sa.Select:
         .options(selectinload(Group.representatives))
         .order_by(Group.confirmed_at, Group.id)
     )
-
-
-def erase_supporter(supporter: Supporter) -> None:
-    """Delete a supporter's row, uncounting a counted signature."""
-    if supporter.signed_at is not None and supporter.confirmed_at is not None:
-        count_signature(supporter, -1)
-    db.session.delete(supporter)
-    db.session.flush()
-
-
-def top_referrers(limit: int = 10) -> list[tuple[Supporter, int]]:
-    """The best referrers as (supporter, confirmed signatures) pairs."""
-    referred = aliased(Supporter)
-    signatures = sa.func.count(referred.id).label("signatures")
-    query = (
-        sa.select(Supporter, signatures)
-        .join(referred, referred.referred_by == Supporter.referral_code)
-        .where(referred.signed_at.is_not(None), referred.confirmed_at.is_not(None))
-        .group_by(Supporter.id)
-        .order_by(signatures.desc(), Supporter.id)
-        .limit(limit)
-    )
-    return [(row[0], row[1]) for row in db.session.execute(query)]
-
-
-def new_referral_code() -> str:
-    """A random referral code."""
-    return secrets.token_hex(5)
