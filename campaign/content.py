@@ -216,8 +216,35 @@ def _campaign(loader: _Loader) -> tuple[dict[str, Any], list[Goal]]:
     return data, goals
 
 
+_parsed: dict[tuple, Content] = {}
+
+
+def _fingerprint(roots: list[Path]) -> tuple:
+    """Identifies the exact files under the roots, so unchanged content is parsed once."""
+    entries = []
+    for root in roots:
+        for path in sorted(root.rglob("*")) if root.is_dir() else ():
+            if path.is_file():
+                stat = path.stat()
+                entries.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(entries)
+
+
 def load_content(roots: list[Path]) -> Content:
-    """Read and parse every content file; instance files take precedence over the defaults."""
+    """Read and parse every content file; instance files take precedence over the defaults.
+
+    Parsing Markdown is the slow part of start-up, so a process that builds several apps
+    (gunicorn's preload, the tests) parses each unchanged set of files only once.
+    """
+    key = _fingerprint(roots)
+    if key not in _parsed:
+        if len(_parsed) >= 8:
+            _parsed.pop(next(iter(_parsed)))
+        _parsed[key] = _parse_content(roots)
+    return _parsed[key]
+
+
+def _parse_content(roots: list[Path]) -> Content:
     loader = _Loader(roots)
     data, goals = _campaign(loader)
     appeal_meta, appeal_body = loader.markdown(loader.path("appeal.md"), ("title",))

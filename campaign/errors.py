@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -18,11 +18,14 @@ MESSAGES = {
     500: ("Something went wrong", "Sorry, something went wrong on our side. Please try again."),
 }
 
+# The error statuses that base.html's htmx-config swaps in like a success.
+HTMX_SWAPPED_ERRORS = {400, 409, 422, 429}
+
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or (
-        request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json"
-    )
+    # Only a client that ranks JSON above HTML gets JSON: htmx and many tools send "*/*".
+    accept = request.accept_mimetypes
+    return request.path.startswith("/api/") or accept["application/json"] > accept["text/html"]
 
 
 def render_error(code: int, message: str | None = None, retry_after: int | None = None):
@@ -34,12 +37,17 @@ def render_error(code: int, message: str | None = None, retry_after: int | None 
         response.status_code = code
     else:
         template = "errors/404.html" if code == 404 else "errors/error.html"
-        response = (
+        response = make_response(
             render_template(
                 template, code=code, title=title, message=message, retry_after=retry_after
             ),
             code,
         )
+        # htmx does not swap most error answers in (base.html's htmx-config), so a boosted
+        # link to a missing page would do nothing: send the browser there for real.
+        boosted = request.headers.get("HX-Boosted") == "true"
+        if boosted and request.method == "GET" and code not in HTMX_SWAPPED_ERRORS:
+            response.headers["HX-Redirect"] = request.full_path.rstrip("?")
     return response
 
 

@@ -8,9 +8,13 @@ from flask import Response, make_response, render_template, request
 
 
 def is_htmx() -> bool:
-    """Whether htmx made this request (and the page is not being fully reloaded)."""
-    return request.headers.get("HX-Request") == "true" and not request.headers.get(
-        "HX-History-Restore-Request"
+    """Whether htmx asked for a fragment: not a full reload, not boosted navigation."""
+    headers = request.headers
+    # hx-boost on <body> also sends HX-Request, but swaps the answer in as the whole body.
+    return (
+        headers.get("HX-Request") == "true"
+        and not headers.get("HX-History-Restore-Request")
+        and headers.get("HX-Boosted") != "true"
     )
 
 

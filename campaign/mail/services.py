@@ -118,6 +118,8 @@ def send_due_messages(limit: int = 100) -> dict[str, int]:
         if not _claim(message_id, now):
             continue
         message = db.session.get(OutboxMessage, message_id)
+        if message is None:  # erased with its supporter after we claimed it
+            continue
         message.attempts += 1
         try:
             deliver(message)
