@@ -2,20 +2,10 @@
 
 # ruff: noqa: F401
 from campaign.appeal.services import erase_supporter, new_referral_code, top_referrers
-
-try:
-    from campaign.groups.services import (
-        InvalidTransition,
-        approve_group,
-        groups_awaiting_review,
-        record_fee_paid,
-        reject_group,
-    )
-except ImportError:  # STAND-IN until the groups feature is merged (see stand_ins.py)
-    from campaign.organisers.stand_ins import (
-        InvalidTransition,
-        approve_group,
-        groups_awaiting_review,
-        record_fee_paid,
-        reject_group,
-    )
+from campaign.groups.services import (
+    InvalidTransition,
+    approve_group,
+    groups_awaiting_review,
+    record_fee_paid,
+    reject_group,
+)

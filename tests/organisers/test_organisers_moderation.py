@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
+
 from campaign.counters.tally import read_tallies
 from campaign.extensions import db
 from campaign.groups.models import Group
+from campaign.mail.models import OutboxMessage
 
 from .conftest import ORGANISER_EMAIL, add_group, audit_rows, token
 
@@ -103,6 +106,13 @@ def test_reject_needs_a_reason(app, organiser_client):
     assert _status(app, group_id) == "rejected"
     [record] = audit_rows(app, "group.rejected")
     assert record.details["reason"] == "Not a Labour left group"
+    with app.app_context():  # the groups service told the contact why, in the same commit
+        group = db.session.get(Group, group_id)
+        sent = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.recipient == group.contact_email)
+        ).all()
+        assert any("Not a Labour left group" in m.text_body for m in sent)
+        assert group.events[-1].by == ORGANISER_EMAIL
 
 
 def test_fee_paid_in_place(app, organiser_client):
