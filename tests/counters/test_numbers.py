@@ -52,7 +52,8 @@ def test_bars_are_proportional(app, client):
         signed(2, region="scotland")
         db.session.commit()
     html = client.get("/numbers").text
-    bar = r'<rect class="numbers-chart__bar" x="[\d.]+" y="[\d.]+" width="([\d.]+)"[^>]*><title>(\w+):'
+    bar = r'<rect class="numbers-chart__bar" x="[\d.]+" y="[\d.]+" width="([\d.]+)"'
+    bar += r"[^>]*><title>(\w+):"
     width = {name: float(w) for w, name in re.findall(bar, html)}
     assert width["Wales"] > 0
     assert width["Wales"] == 2 * width["Scotland"]
