@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from browser.conftest import DESKTOP, PHONE
 from campaign.appeal.models import Supporter
+from campaign.appeal.services import SignatureDetails, sign_appeal
 from campaign.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -31,6 +32,14 @@ def supporter(live_server, email: str) -> Supporter | None:
         row = db.session.scalar(sa.select(Supporter).where(Supporter.email == email))
         db.session.expunge_all()
         return row
+
+
+def someone_who_signed(live_server, email: str = "rosa@example.org") -> Supporter:
+    """A supporter who signed earlier (through the service, as the form would)."""
+    with live_server.app.app_context():
+        sign_appeal(SignatureDetails(email=email, first_name="Rosa", last_name="Luxemburg"))
+        db.session.commit()
+    return supporter(live_server, email)
 
 
 def fill_sign_form(page, email: str = "ada@example.org", **values: str) -> None:
@@ -130,7 +139,14 @@ def test_sign_with_htmx_shows_errors_in_place_then_succeeds(page, live_server):
     summary = page.get_by_role("alert").filter(has_text="There is a problem")
     expect(summary).to_be_visible()
     expect(summary).to_be_focused()
-    expect(summary.get_by_role("link")).to_have_count(3)
+    # In the order of the form, each naming its field.
+    expect(summary.get_by_role("link")).to_have_text(
+        [
+            re.compile("^Last name: "),
+            re.compile("^Your e-mail address: "),
+            re.compile("^UK postcode: "),
+        ]
+    )
     assert page.evaluate("window.stillHere") is True
     expected = {
         "Last name": "Enter your last name.",
@@ -174,6 +190,22 @@ def test_leaving_the_postcode_field_shows_its_region(page):
     postcode.fill("not a postcode")
     postcode.press("Tab")
     expect(region).to_have_text("That does not look like a UK postcode.")
+    # The live region stays in place (only its text changes), so it is announced.
+    assert region.evaluate("e => e.isConnected && e.getAttribute('aria-live')") == "polite"
+
+
+def test_living_outside_the_uk_asks_for_the_country(page, live_server):
+    page.goto("/appeal")
+    country = page.get_by_label("Country", exact=True)
+    expect(country).to_be_hidden()
+    fill_sign_form(page, **{"UK postcode": ""})
+    page.get_by_label("I live outside the UK").check()
+    expect(country).to_be_visible()
+    country.fill("Ireland")
+    page.get_by_role("button", name="Sign the appeal").click()
+    expect(page.locator("#sign-form")).to_contain_text("We have placed you in Ireland")
+    row = supporter(live_server, "ada@example.org")
+    assert row.country == "Ireland" and row.postcode is None
 
 
 # --- signing with JavaScript off -------------------------------------------------------
@@ -181,7 +213,9 @@ def test_leaving_the_postcode_field_shows_its_region(page):
 
 def test_sign_without_javascript_posts_and_redirects(page_without_js, live_server):
     page = page_without_js
-    page.goto("/appeal")
+    # Through a friend's share link: the signature is attributed to the friend's code.
+    friend = someone_who_signed(live_server).referral_code
+    page.goto(f"/appeal?ref={friend}")
     fill_sign_form(page, **{"Your e-mail address": "not an address", "UK postcode": "ZZ"})
     page.get_by_role("button", name="Sign the appeal").click()
     expect(page).to_have_url(live_server.url + "/appeal")
@@ -201,7 +235,9 @@ def test_sign_without_javascript_posts_and_redirects(page_without_js, live_serve
     panel = page.get_by_role("status")
     expect(panel).to_contain_text("Now check your e-mail")
     expect(panel).to_contain_text("We have placed you in Wales")
-    assert_share_links(panel, supporter(live_server, "grace@example.org").referral_code)
+    row = supporter(live_server, "grace@example.org")
+    assert row.referred_by == friend and row.region == "wales"
+    assert_share_links(panel, row.referral_code)
 
 
 # --- the bulletin ----------------------------------------------------------------------
@@ -282,6 +318,7 @@ def test_sign_form_fits_a_320px_screen_and_every_field_is_reachable(new_page):
     page.goto("/appeal")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 320, f"/appeal is {width}px wide at 320px"
+    page.get_by_label("I live outside the UK").check()  # shows the country field too
     fields = page.locator("#sign-form").locator("input:not([type=hidden]), textarea, button")
     for field in fields.all():
         if field.evaluate("e => e.closest('.honeypot') !== null"):
@@ -291,6 +328,9 @@ def test_sign_form_fits_a_320px_screen_and_every_field_is_reachable(new_page):
         name = field.get_attribute("name")
         assert box and box["width"] > 0 and box["x"] >= 0, name
         assert box["x"] + box["width"] <= 320, f"{name} sticks out: {box}"
+    # A button under the standfirst jumps past the appeal's text to the form.
+    page.get_by_role("link", name="Add your name").click()
+    expect(page.get_by_role("heading", name="Add your name")).to_be_in_viewport()
     # The keyboard reaches the last field and the button in order.
     page.get_by_label("Send me the bulletin by e-mail").focus()
     page.keyboard.press("Tab")
