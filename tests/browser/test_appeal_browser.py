@@ -310,6 +310,23 @@ def test_my_data_unsubscribe_then_erase(page, live_server):
     expect(page.locator("h1")).to_have_text("Nothing is held for this link")
 
 
+@pytest.mark.parametrize(
+    "role, name", [("link", "Erase my data"), ("button", "Send me the bulletin")]
+)
+def test_my_data_erased_in_another_tab_says_so_on_the_next_click(page, live_server, role, name):
+    someone_who_signed(live_server, "kim@example.org")
+    page.goto(mail_link(live_server, "kim@example.org", "/my-data/"))
+    page.wait_for_function("window.htmx !== undefined")
+    with live_server.app.app_context():
+        from campaign.appeal.services import erase_supporter
+
+        erase_supporter(db.session.scalar(sa.select(Supporter)))
+        db.session.commit()
+    # Boosted, and answered with an error status htmx does not swap: not a dead click.
+    page.get_by_role(role, name=name).click()
+    expect(page.locator("h1")).to_have_text("Nothing is held for this link")
+
+
 # --- small screens ---------------------------------------------------------------------
 
 
