@@ -25,4 +25,5 @@ def render_page_or_fragment(
     template = fragment if is_htmx() else page
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
+    response.vary.add("HX-Boosted")
     return response

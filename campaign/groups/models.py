@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.extensions import db
 from campaign.models import utcnow
+from campaign.regions import REGIONS
 
 # slug -> (singular, plural), in the order the directory shows them.
 GROUP_KINDS: dict[str, tuple[str, str]] = {
@@ -20,6 +21,8 @@ GROUP_KINDS: dict[str, tuple[str, str]] = {
     "other": ("Other", "other groups"),
 }
 NATIONAL = "national"  # the region of a UK-wide body, besides the 12 regions
+# slug -> label, the 12 nations and regions first, then UK-wide bodies.
+GROUP_REGIONS: dict[str, str] = {**REGIONS, NATIONAL: "National (UK-wide)"}
 
 SUBMITTED, CONFIRMED, APPROVED, REJECTED, WITHDRAWN = (
     "submitted",
@@ -49,6 +52,8 @@ class Group(db.Model):
         sa.CheckConstraint("members IS NULL OR members >= 0", name="members_not_negative"),
         sa.CheckConstraint("fee_pence IS NULL OR fee_pence >= 0", name="fee_not_negative"),
         sa.Index("ix_groups_status_kind_region", "status", "kind", "region"),
+        # The public directory lists approved groups in name order.
+        sa.Index("ix_groups_status_name", "status", "name_normalised"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,6 +98,22 @@ class Group(db.Model):
     @property
     def kind_label(self) -> str:
         return GROUP_KINDS[self.kind][0]
+
+    @property
+    def region_label(self) -> str:
+        """The region's display name ("National (UK-wide)" for national bodies)."""
+        return GROUP_REGIONS.get(self.region, "")
+
+    @property
+    def area(self) -> str:
+        """Town and region as the directory shows them, e.g. "Leeds, Yorkshire and the Humber"."""
+        region = "UK-wide" if self.region == NATIONAL else self.region_label
+        return ", ".join(part for part in (self.town, region) if part)
+
+    @property
+    def fee_paid_on(self) -> dt.date | None:
+        """The day the affiliation fee was paid, as the organisers recorded it."""
+        return self.fee_paid_at.date() if self.fee_paid_at else None
 
     @property
     def is_national_union(self) -> bool:

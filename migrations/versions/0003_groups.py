@@ -52,6 +52,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_groups_contact_email_canonical'), ['contact_email_canonical'], unique=False)
         batch_op.create_index(batch_op.f('ix_groups_name_normalised'), ['name_normalised'], unique=False)
         batch_op.create_index('ix_groups_status_kind_region', ['status', 'kind', 'region'], unique=False)
+        batch_op.create_index('ix_groups_status_name', ['status', 'name_normalised'], unique=False)
     op.create_table('group_representatives',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('group_id', sa.Integer(), nullable=False),
@@ -83,6 +84,7 @@ def downgrade():
     op.drop_table('group_events')
     op.drop_table('group_representatives')
     with op.batch_alter_table('groups', schema=None) as batch_op:
+        batch_op.drop_index('ix_groups_status_name')
         batch_op.drop_index('ix_groups_status_kind_region')
         batch_op.drop_index(batch_op.f('ix_groups_name_normalised'))
         batch_op.drop_index(batch_op.f('ix_groups_contact_email_canonical'))
