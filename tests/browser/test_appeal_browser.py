@@ -106,7 +106,9 @@ def test_sign_with_htmx_then_confirm_from_the_email(page, live_server):
     expect(page).to_have_url(live_server.url + "/appeal")
     assert page.evaluate("window.stillHere") is True, "the page was reloaded"
     expect(panel).to_contain_text("We have placed you in London")
+    # The form and its heading gave way to the panel.
     expect(page.get_by_label("First name")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Add your name")).to_have_count(0)
     row = supporter(live_server, "ada@example.org")
     assert row.region == "london" and row.confirmed_at is None
     assert_share_links(panel, row.referral_code)
