@@ -124,6 +124,7 @@ def test_a_union_affiliates_confirms_by_email_and_is_listed_once_approved(
     thanks = page.get_by_role("heading", name="Thank you: now check your e-mail")
     expect(thanks).to_be_visible()
     expect(thanks).to_be_in_viewport()
+    expect(page.get_by_role("status").filter(has=thanks)).to_be_focused()
     expect(page.get_by_role("button", name="Send our affiliation")).to_have_count(0)
     assert same_document(page), "htmx swapped the thanks in; the page did not reload"
     expect(page).to_have_url(live_server.url + "/groups/affiliate")
@@ -144,8 +145,10 @@ def test_a_union_affiliates_confirms_by_email_and_is_listed_once_approved(
 
     confirm.click()
     expect(page.get_by_text("your affiliation is pending review")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your affiliation is confirmed")
     expect(confirm).to_have_count(0)
     assert group_named(app, UNION["Name of the group"]).status == CONFIRMED
+    screenshot(page, "confirmed")
 
     with app.app_context():
         approve_group(db.session.get(Group, group.id), by=ORGANISER)
@@ -174,6 +177,7 @@ def test_errors_with_javascript_show_beside_the_fields_and_keep_what_was_typed(p
     expect(summary).to_be_visible()
     expect(summary).to_be_focused()  # announced, and scrolled to from the button
     expect(summary.get_by_role("link")).to_have_count(2)
+    screenshot(page, "errors")
     website = page.get_by_label("Website", exact=True)
     email = page.get_by_label("Contact e-mail", exact=True)
     expect(website).to_have_attribute("aria-invalid", "true")
@@ -232,6 +236,7 @@ def test_a_withdraw_link_from_an_email_takes_the_group_out_of_the_directory(
     expect(page.get_by_role("heading", level=1)).to_have_text("Withdraw your group's affiliation")
     expect(page.get_by_text("leaves the public directory")).to_be_visible()
     assert group_named(app, "Hackney Momentum").status == APPROVED
+    screenshot(page, "withdraw")
     page.get_by_role("button", name="Withdraw our affiliation").click()
     expect(page.get_by_text("Hackney Momentum has withdrawn its affiliation")).to_be_visible()
     assert group_named(app, "Hackney Momentum").status == WITHDRAWN
@@ -251,9 +256,16 @@ def directory(live_server) -> list[str]:
     app = live_server.app
     approved_group(app, "Leeds Labour Left", region="yorkshire", town="Leeds")
     approved_group(app, "Leeds Momentum", kind="momentum-branch", region="yorkshire", town="Leeds")
-    approved_group(app, "Bristol Momentum", kind="momentum-branch", region="south-west")
+    approved_group(app, "Bristol Momentum", kind="momentum-branch", region="south-west", town=None)
     approved_group(app, "Camden CLP", kind="clp", region="london", town="Camden", website=None)
-    approved_group(app, "Unite", kind="trade-union", region="national", town=None)
+    approved_group(
+        app,
+        "Unite",
+        kind="trade-union",
+        region="national",
+        town=None,
+        website="https://unite.example",
+    )
     return ["Bristol Momentum", "Camden CLP", "Leeds Labour Left", "Leeds Momentum", "Unite"]
 
 
@@ -268,13 +280,13 @@ def test_directory_filters_update_the_list_and_the_address_with_javascript(
     page.get_by_label("Kind").select_option(label="Momentum branch")
     expect(page.locator(".group-card__name")).to_have_text(["Bristol Momentum", "Leeds Momentum"])
     expect(page).to_have_url(re.compile(r"/groups\?.*kind=momentum-branch"))
-    page.get_by_label("Name").press_sequentially("leeds")
+    page.get_by_label("Search by name").press_sequentially("leeds")
     expect(page.locator(".group-card__name")).to_have_text(["Leeds Momentum"])
     expect(page.get_by_role("status")).to_contain_text("1 group found")
     expect(page).to_have_url(re.compile(r"kind=momentum-branch.*q=leeds"))
     searched = page.url
     assert same_document(page), "the list changed without a full reload"
-    expect(page.get_by_label("Name")).to_be_focused()  # typing goes on undisturbed
+    expect(page.get_by_label("Search by name")).to_be_focused()  # typing goes on undisturbed
     # Leaving the box asks for nothing more: Back must not stop at the same list twice.
     asked = []
     page.on("request", lambda r: asked.append(r.url))
@@ -286,7 +298,7 @@ def test_directory_filters_update_the_list_and_the_address_with_javascript(
     expect(page).to_have_url(re.compile(r"kind=momentum-branch(&region=)?(&q=)?$"))
     expect(page.locator(".group-card__name")).to_have_text(["Bristol Momentum", "Leeds Momentum"])
     expect(page.get_by_label("Kind")).to_have_value("momentum-branch")
-    expect(page.get_by_label("Name")).to_have_value("")
+    expect(page.get_by_label("Search by name")).to_have_value("")
     page.go_back()
     expect(page).to_have_url(live_server.url + "/groups")
     expect(page.locator(".group-card__name")).to_have_text(directory)
@@ -295,7 +307,7 @@ def test_directory_filters_update_the_list_and_the_address_with_javascript(
     page.goto(searched)
     expect(page.locator(".group-card__name")).to_have_text(["Leeds Momentum"])
     expect(page.get_by_label("Kind")).to_have_value("momentum-branch")
-    expect(page.get_by_label("Name")).to_have_value("leeds")
+    expect(page.get_by_label("Search by name")).to_have_value("leeds")
     page.reload()
     expect(page.locator(".group-card__name")).to_have_text(["Leeds Momentum"])
 
@@ -304,13 +316,13 @@ def test_directory_filters_without_javascript(page_without_js, live_server, dire
     page = page_without_js
     page.goto("/groups")
     page.get_by_label("Kind").select_option(label="Momentum branch")
-    page.get_by_label("Name").fill("leeds")
+    page.get_by_label("Search by name").fill("leeds")
     page.get_by_role("button", name="Show groups").click()
     expect(page).to_have_url(re.compile(r"kind=momentum-branch.*q=leeds"))
     assert card_names(page) == ["Leeds Momentum"]
     page.get_by_label("Kind").select_option(label="All kinds")
     page.get_by_label("Region").select_option(label="Yorkshire and the Humber")
-    page.get_by_label("Name").fill("")
+    page.get_by_label("Search by name").fill("")
     page.get_by_role("button", name="Show groups").click()
     expect(page).to_have_url(re.compile(r"region=yorkshire"))
     assert card_names(page) == ["Leeds Labour Left", "Leeds Momentum"]
