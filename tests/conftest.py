@@ -95,8 +95,17 @@ def empty_all_tables() -> None:
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
+        # Triggers may refuse DELETE (the audit log is append-only): lift them while the
+        # tables are emptied and put them back, in the same transaction.
+        triggers = db.session.execute(
+            sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        ).all()
+        for name, _ in triggers:
+            db.session.execute(sa.text(f'DROP TRIGGER "{name}"'))
         for table in tables:
             db.session.execute(table.delete())
+        for _, sql in triggers:
+            db.session.execute(sa.text(sql))
     db.session.commit()
 
 

@@ -1,1 +1,86 @@
-"""Organiser accounts and the audit log."""
+"""Organiser accounts, the append-only audit log, and the supporter indexes the room needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+
+from campaign.appeal.models import Supporter
+from campaign.extensions import db
+from campaign.models import utcnow
+
+ADMIN, ORGANISER = "admin", "organiser"
+ROLES = (ADMIN, ORGANISER)
+
+
+class Organiser(UserMixin, db.Model):
+    """Someone who may log in to the organisers' room, as an admin or an organiser."""
+
+    __tablename__ = "organisers"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('admin', 'organiser')", name="role_known"),
+        sa.CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)  # lower-cased
+    name: Mapped[str] = mapped_column(sa.String(100))
+    role: Mapped[str] = mapped_column(sa.String(10))
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[dt.datetime | None]
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None]
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a disabled account cannot log in or stay in
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+    def get_id(self) -> str:
+        # The session names the account *and* its password, so changing the password or
+        # disabling the account ends every other session at once.
+        fingerprint = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        return f"{self.id}:{fingerprint}"
+
+
+class AuditRecord(db.Model):
+    """One entry of the audit log: who did what to what, when, from where. Never changed."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(sa.String(254), index=True)  # e-mail, "cli" or "anonymous"
+    action: Mapped[str] = mapped_column(sa.String(40), index=True)
+    target: Mapped[str | None] = mapped_column(sa.String(300))
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+# Indexes on the supporters table for the organisers' list: keyset pagination walks
+# (created_at, id) newest first; search looks up a last name (case-insensitively) or a
+# postcode, by exact value or prefix. On PostgreSQL the pattern_ops classes let LIKE 'x%'
+# use the index whatever the database's collation.
+supporters_newest_first = sa.Index(
+    "ix_supporters_created_at_id", Supporter.created_at, Supporter.id
+)
+supporters_by_last_name = sa.Index(
+    "ix_supporters_last_name_lower",
+    sa.func.lower(Supporter.last_name).label("last_name_lower"),
+    postgresql_ops={"last_name_lower": "text_pattern_ops"},
+)
+supporters_by_postcode = sa.Index(
+    "ix_supporters_postcode",
+    Supporter.postcode,
+    postgresql_ops={"postcode": "varchar_pattern_ops"},
+)

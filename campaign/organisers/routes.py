@@ -1,3 +1,454 @@
-"""The organisers pages."""
+"""The organisers' pages: log-in, dashboard, affiliations queue, supporters, export, audit."""
 
-from campaign.organisers import bp  # noqa: F401
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+
+from campaign.appeal.models import Supporter
+from campaign.extensions import db, limiter
+from campaign.groups.models import APPROVED, CONFIRMED, Group
+from campaign.htmx import is_htmx, render_page_or_fragment
+from campaign.organisers import bp
+from campaign.organisers.access import (
+    LOGGED_IN_AT,
+    PUBLIC,
+    SEEN_AT,
+    allow,
+    guard_organiser_room,
+    safe_next,
+)
+from campaign.organisers.accounts import attempt_login, password_matches, set_password
+from campaign.organisers.audit import ACTIONS, audit_records, record_audit
+from campaign.organisers.dashboard import dashboard_numbers
+from campaign.organisers.features import (
+    InvalidTransition,
+    approve_group,
+    erase_supporter,
+    groups_awaiting_review,
+    record_fee_paid,
+    reject_group,
+)
+from campaign.organisers.forms import (
+    ActionForm,
+    AuditFilterForm,
+    EraseForm,
+    ExportForm,
+    FeeForm,
+    LoginForm,
+    PasswordChangeForm,
+    RejectForm,
+    SupporterSearchForm,
+)
+from campaign.organisers.models import ADMIN, ORGANISER, AuditRecord, Organiser
+from campaign.organisers.supporters import (
+    BadCursor,
+    count_export,
+    csv_chunks,
+    export_filename,
+    export_rows,
+    supporter_page,
+    xlsx_chunks,
+)
+from campaign.regions import region_name
+
+bp.before_request(guard_organiser_room)
+
+AUDIT_PAGE_SIZE = 100
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _first_error(form) -> str:
+    for errors in form.errors.values():
+        if errors:
+            return errors[0]
+    return "Something in that request was not valid."
+
+
+# --- log-in, log-out, password -------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@allow(PUBLIC)
+@limiter.limit("10/minute;50/hour", methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("organisers.dashboard"))
+    form = LoginForm()
+    message, status = None, 200
+    if form.validate_on_submit():
+        attempt = attempt_login(form.email.data, form.password.data)
+        if attempt.organiser is not None:
+            organiser = attempt.organiser
+            back = safe_next(request.args.get("next"))
+            session.clear()  # nothing from before the log-in survives it
+            login_user(organiser)
+            session.permanent = True
+            session[LOGGED_IN_AT] = session[SEEN_AT] = time.time()
+            record_audit("login", organiser.email)
+            db.session.commit()
+            return redirect(back or url_for("organisers.dashboard"))
+        locked = attempt.locked_until
+        record_audit(
+            "login.failed", "anonymous", target=form.email.data.lower(), locked=bool(locked)
+        )
+        db.session.commit()
+        if locked:
+            message = (
+                "Too many wrong passwords: this account is locked until "
+                f"{locked:%H:%M} UTC. Try again then, or ask an admin to reset the password."
+            )
+            status = 429
+        else:
+            message, status = "That e-mail address and password do not match an account.", 422
+    elif form.is_submitted():
+        status = 422
+    return render_template("organisers/login.html", form=form, message=message), status
+
+
+@bp.post("/logout")
+@allow(ORGANISER)
+def logout():
+    record_audit("logout", current_user.email)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have logged out.", "info")
+    return redirect(url_for("organisers.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@allow(ORGANISER)
+@limiter.limit("10/minute", methods=["POST"])
+def change_password():
+    form = PasswordChangeForm()
+    status = 200
+    if form.validate_on_submit():
+        organiser: Organiser = current_user._get_current_object()
+        if password_matches(organiser, form.current.data):
+            set_password(organiser, form.new.data)
+            record_audit("password.changed", organiser.email, target=f"organiser:{organiser.id}")
+            db.session.commit()
+            login_user(organiser)  # the session id follows the new password
+            flash("Your password has been changed.", "info")
+            return redirect(url_for("organisers.dashboard"))
+        form.current.errors = ["That is not your current password."]
+        status = 422
+    elif form.is_submitted():
+        status = 422
+    return render_template("organisers/password.html", form=form), status
+
+
+# --- dashboard -------------------------------------------------------------------------
+
+
+@bp.get("/")
+@allow(ORGANISER)
+def dashboard():
+    return render_template("organisers/dashboard.html", **dashboard_numbers())
+
+
+# --- affiliations queue -----------------------------------------------------------------
+
+
+def _fee_groups() -> list[Group]:
+    query = (
+        sa.select(Group)
+        .where(Group.fee_pence.is_not(None), Group.status.in_((CONFIRMED, APPROVED)))
+        .order_by(Group.fee_paid_at.is_not(None), Group.name)
+    )
+    return list(db.session.scalars(query))
+
+
+def _duplicates_of(groups: list[Group]) -> dict[int, Group]:
+    ids = {g.duplicate_of_id for g in groups if g.duplicate_of_id}
+    if not ids:
+        return {}
+    return {g.id: g for g in db.session.scalars(sa.select(Group).where(Group.id.in_(ids)))}
+
+
+def _queue_page(status: int = 200, message: str | None = None) -> Response:
+    awaiting = list(db.session.scalars(groups_awaiting_review()))
+    fees = _fee_groups()
+    return (
+        render_template(
+            "organisers/groups.html",
+            awaiting=awaiting,
+            fees=fees,
+            duplicates=_duplicates_of(awaiting + fees),
+            message=message,
+        ),
+        status,
+    )
+
+
+@bp.get("/groups")
+@allow(ORGANISER)
+def groups():
+    return _queue_page()
+
+
+def _group_answer(group: Group, status: int, message: str, **forms) -> Response:
+    """htmx: the group's row again; without JavaScript: the queue (redirect, or with the error)."""
+    if is_htmx():
+        response = render_page_or_fragment(
+            "organisers/groups.html",
+            "organisers/_group_row.html",
+            status,
+            group=group,
+            duplicates=_duplicates_of([group]),
+            row_message=message,
+            row_error=status >= 400,
+            **forms,
+        )
+        return response
+    if status < 400:
+        flash(message, "info")
+        return redirect(url_for("organisers.groups"))
+    return _queue_page(status, message)
+
+
+def _group(group_id: int) -> Group:
+    return db.get_or_404(Group, group_id)
+
+
+@bp.post("/groups/<int:group_id>/approve")
+@allow(ORGANISER)
+def approve(group_id: int):
+    group = _group(group_id)
+    ActionForm()  # CSRF is checked for every POST by CSRFProtect
+    try:
+        approve_group(group, by=current_user.email)
+    except InvalidTransition as exc:
+        db.session.rollback()
+        return _group_answer(db.session.get(Group, group_id), 409, str(exc))
+    record_audit("group.approved", current_user.email, target=f"group:{group.id}", name=group.name)
+    db.session.commit()
+    return _group_answer(group, 200, f"{group.name} is approved.")
+
+
+@bp.post("/groups/<int:group_id>/reject")
+@allow(ORGANISER)
+def reject(group_id: int):
+    group = _group(group_id)
+    form = RejectForm()
+    if not form.validate():
+        return _group_answer(group, 422, _first_error(form), reject_form=form)
+    try:
+        reject_group(group, form.reason.data, by=current_user.email)
+    except InvalidTransition as exc:
+        db.session.rollback()
+        return _group_answer(db.session.get(Group, group_id), 409, str(exc))
+    except ValueError as exc:
+        db.session.rollback()
+        return _group_answer(db.session.get(Group, group_id), 422, str(exc), reject_form=form)
+    record_audit(
+        "group.rejected",
+        current_user.email,
+        target=f"group:{group.id}",
+        name=group.name,
+        reason=form.reason.data,
+    )
+    db.session.commit()
+    return _group_answer(group, 200, f"{group.name} is rejected; the contact will be told why.")
+
+
+@bp.post("/groups/<int:group_id>/fee")
+@allow(ORGANISER)
+def fee(group_id: int):
+    group = _group(group_id)
+    form = FeeForm()
+    if not form.validate():
+        return _group_answer(group, 422, _first_error(form), fee_form=form)
+    try:
+        record_fee_paid(group, form.paid_on.data, by=current_user.email)
+    except InvalidTransition as exc:
+        db.session.rollback()
+        return _group_answer(db.session.get(Group, group_id), 409, str(exc))
+    except ValueError as exc:
+        db.session.rollback()
+        return _group_answer(db.session.get(Group, group_id), 422, str(exc), fee_form=form)
+    paid_on = form.paid_on.data
+    record_audit(
+        "group.fee_paid",
+        current_user.email,
+        target=f"group:{group.id}",
+        name=group.name,
+        paid_on=paid_on,
+    )
+    db.session.commit()
+    message = (
+        f"{group.name}: fee paid on {paid_on:%d %B %Y}."
+        if paid_on
+        else f"{group.name}: fee payment cleared."
+    )
+    return _group_answer(group, 200, message)
+
+
+# --- supporters ------------------------------------------------------------------------
+
+
+@bp.get("/supporters")
+@allow(ORGANISER)
+def supporters():
+    form = SupporterSearchForm(formdata=request.args)
+    if not form.validate():
+        return render_page_or_fragment(
+            "organisers/supporters.html",
+            "organisers/_supporter_results.html",
+            400,
+            form=form,
+            results=None,
+            error=_first_error(form),
+        )
+    try:
+        page = supporter_page(form.filters(), form.q.data, form.after.data)
+    except BadCursor as exc:
+        return render_page_or_fragment(
+            "organisers/supporters.html",
+            "organisers/_supporter_results.html",
+            400,
+            form=form,
+            results=None,
+            error=str(exc),
+        )
+    return render_page_or_fragment(
+        "organisers/supporters.html",
+        "organisers/_supporter_results.html",
+        form=form,
+        results=page,
+        error=None,
+        region_name=region_name,
+    )
+
+
+@bp.get("/supporters/<int:supporter_id>")
+@allow(ORGANISER)
+def supporter(supporter_id: int):
+    person = db.get_or_404(Supporter, supporter_id)
+    return render_template("organisers/supporter.html", supporter=person, region_name=region_name)
+
+
+@bp.route("/supporters/<int:supporter_id>/erase", methods=["GET", "POST"])
+@allow(ADMIN)
+def erase(supporter_id: int):
+    person = db.get_or_404(Supporter, supporter_id)
+    form = EraseForm()
+    if form.validate_on_submit():
+        was_counted = person.signed_at is not None and person.confirmed_at is not None
+        if not erase_supporter(person):  # a second click, or erased by the supporter meanwhile
+            db.session.rollback()
+            flash(f"Supporter {supporter_id} had already been erased.", "info")
+            return redirect(url_for("organisers.supporters"))
+        # No personal data in the record: the row it describes is gone.
+        record_audit(
+            "supporter.erased",
+            current_user.email,
+            target=f"supporter:{supporter_id}",
+            reason=form.reason.data,
+            was_counted=was_counted,
+        )
+        db.session.commit()
+        flash(f"Supporter {supporter_id} has been erased.", "info")
+        return redirect(url_for("organisers.supporters"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("organisers/erase.html", supporter=person, form=form), status
+
+
+# --- export ----------------------------------------------------------------------------
+
+
+@bp.route("/export", methods=["GET", "POST"])
+@allow(ORGANISER)
+@limiter.limit("30/hour", methods=["POST"])
+def export():
+    if request.method == "GET":
+        form = ExportForm(formdata=request.args)
+        return render_template("organisers/export.html", form=form)
+    form = ExportForm()
+    if not form.validate():
+        return render_template("organisers/export.html", form=form, error=_first_error(form)), 422
+    everyone = form.scope.data == "all"
+    if everyone and current_user.role != ADMIN:
+        abort(403)
+    filters = form.filters()
+    kind = form.format.data
+    # Counted first, so the audit record (committed before a byte is sent) holds the rows.
+    rows = count_export(filters, consented_only=not everyone)
+    record_audit(
+        "supporters.exported",
+        current_user.email,
+        target=export_filename(kind),
+        format=kind,
+        filters=filters.described(),
+        scope=form.scope.data,
+        reason=form.reason.data if everyone else None,
+        rows=rows,
+    )
+    db.session.commit()
+    chunks = (csv_chunks if kind == "csv" else xlsx_chunks)(
+        export_rows(filters, consented_only=not everyone)
+    )
+    response = Response(
+        stream_with_context(chunks),
+        mimetype="text/csv" if kind == "csv" else XLSX_TYPE,
+    )
+    if kind == "csv":
+        response.mimetype_params["charset"] = "utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(kind)}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Export-Rows"] = str(rows)
+    return response
+
+
+# --- audit log and accounts (admins) ---------------------------------------------------
+
+
+@bp.get("/audit")
+@allow(ADMIN)
+def audit():
+    form = AuditFilterForm(formdata=request.args)
+    if not form.validate():
+        return render_template(
+            "organisers/audit.html",
+            form=form,
+            records=[],
+            next_before=None,
+            actions=ACTIONS,
+            error=_first_error(form),
+        ), 400
+    query = audit_records(
+        form.action.data or None, form.actor.data, form.since.data, form.until.data
+    )
+    if form.before.data:
+        query = query.where(AuditRecord.id < int(form.before.data))
+    records = list(db.session.scalars(query.limit(AUDIT_PAGE_SIZE + 1)))
+    next_before = records[AUDIT_PAGE_SIZE - 1].id if len(records) > AUDIT_PAGE_SIZE else None
+    return render_template(
+        "organisers/audit.html",
+        form=form,
+        records=records[:AUDIT_PAGE_SIZE],
+        next_before=next_before,
+        actions=ACTIONS,
+        error=None,
+    )
+
+
+@bp.get("/accounts")
+@allow(ADMIN)
+def accounts():
+    organisers = db.session.scalars(sa.select(Organiser).order_by(Organiser.email)).all()
+    return render_template("organisers/accounts.html", organisers=organisers)

@@ -1,0 +1,136 @@
+"""Organiser accounts: argon2 passwords, log-in with lockout, and the changes admins make."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from campaign.extensions import db
+from campaign.models import utcnow
+from campaign.organisers.models import ROLES, Organiser
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 200
+MAX_FAILED_LOGINS = 5  # wrong passwords in a row before the account is locked
+LOCKOUT = dt.timedelta(minutes=15)
+
+# OWASP's argon2id parameters (19 MiB, 2 passes, 1 lane): strong, and light enough that a
+# log-in does not add argon2's default 64 MiB to the peak memory of a web worker.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    # Verified against when the e-mail is unknown, so a wrong address takes as long as a
+    # wrong password and the timing does not tell which accounts exist. Made on first use.
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("not a real password, only for constant-time answers")
+    return _DUMMY_HASH
+
+
+class AccountError(ValueError):
+    """An account change was refused; the message says why."""
+
+
+def hash_password(password: str) -> str:
+    """The argon2 hash of a password that meets the length rules."""
+    check_password_rules(password)
+    return _hasher.hash(password)
+
+
+def check_password_rules(password: str) -> None:
+    """Raise AccountError unless the password is long enough (and not absurdly long)."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"The password must be at most {MAX_PASSWORD_LENGTH} characters.")
+
+
+def password_matches(organiser: Organiser, password: str) -> bool:
+    """Whether the password is the organiser's (re-hashing it if the parameters changed)."""
+    try:
+        _hasher.verify(organiser.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(organiser.password_hash):
+        organiser.password_hash = _hasher.hash(password)
+    return True
+
+
+def find_organiser(email: str) -> Organiser | None:
+    """The account with this e-mail address (compared case-insensitively)."""
+    return db.session.scalar(
+        sa.select(Organiser).where(Organiser.email == (email or "").strip().lower())
+    )
+
+
+def create_organiser(email: str, name: str, role: str, password: str) -> Organiser:
+    """Add a new active account (the caller commits)."""
+    email = (email or "").strip().lower()
+    if role not in ROLES:
+        raise AccountError(f"The role must be one of: {', '.join(ROLES)}.")
+    if not email or "@" not in email or len(email) > 254:
+        raise AccountError("Give the organiser's e-mail address.")
+    if find_organiser(email) is not None:
+        raise AccountError(f"There is already an account for {email}.")
+    organiser = Organiser(
+        email=email,
+        name=(name or email.split("@")[0])[:100],
+        role=role,
+        password_hash=hash_password(password),
+        active=True,
+        failed_logins=0,
+    )
+    db.session.add(organiser)
+    db.session.flush()
+    return organiser
+
+
+def set_password(organiser: Organiser, password: str) -> None:
+    """Give the account a new password and lift any lockout (ends its other sessions)."""
+    organiser.password_hash = hash_password(password)
+    organiser.failed_logins = 0
+    organiser.locked_until = None
+
+
+def disable_organiser(organiser: Organiser) -> None:
+    """Disable the account: it can no longer log in, and its sessions end."""
+    organiser.active = False
+
+
+@dataclass
+class LoginAttempt:
+    """What `attempt_login` decided: the organiser on success, or why not."""
+
+    organiser: Organiser | None
+    locked_until: dt.datetime | None = None
+    account: Organiser | None = None  # the account the e-mail named, if any
+
+
+def attempt_login(email: str, password: str) -> LoginAttempt:
+    """Check a log-in, counting failures and locking the account after too many."""
+    account = find_organiser(email)
+    now = utcnow()
+    if account is None or not account.active:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_dummy_hash(), password or "")
+        return LoginAttempt(None, account=account)
+    if account.locked_until and account.locked_until > now:
+        return LoginAttempt(None, locked_until=account.locked_until, account=account)
+    if not password_matches(account, password or ""):
+        account.failed_logins += 1
+        if account.failed_logins >= MAX_FAILED_LOGINS:
+            account.failed_logins = 0
+            account.locked_until = now + LOCKOUT
+            return LoginAttempt(None, locked_until=account.locked_until, account=account)
+        return LoginAttempt(None, account=account)
+    account.failed_logins = 0
+    account.locked_until = None
+    account.last_login_at = now
+    return LoginAttempt(account, account=account)

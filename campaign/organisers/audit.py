@@ -1,0 +1,89 @@
+"""The audit log: `record_audit` adds an entry in the caller's transaction; entries never change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from flask import has_request_context
+from sqlalchemy import event
+
+from campaign.extensions import db
+from campaign.organisers.models import AuditRecord
+from campaign.security import client_ip_hash
+
+# Every action the room records, with the words the audit page shows for it.
+ACTIONS: dict[str, str] = {
+    "login": "Logged in",
+    "login.failed": "Failed login",
+    "logout": "Logged out",
+    "password.changed": "Changed own password",
+    "organiser.created": "Organiser created",
+    "organiser.disabled": "Organiser disabled",
+    "organiser.password_set": "Organiser's password set",
+    "group.approved": "Group approved",
+    "group.rejected": "Group rejected",
+    "group.fee_paid": "Group fee recorded",
+    "supporter.erased": "Supporter erased",
+    "supporters.exported": "Supporters exported",
+    "supporters.imported": "Supporters imported",
+}
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """Something tried to change or delete an audit record."""
+
+
+def record_audit(action: str, actor: str, target: str | None = None, **details: Any) -> AuditRecord:
+    """Add an audit record to the session (the caller commits it with the change it records)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    record = AuditRecord(
+        action=action,
+        actor=actor[:254],
+        target=target[:300] if target else None,
+        details=_jsonable(details),
+        ip_hash=client_ip_hash() if has_request_context() else None,
+    )
+    db.session.add(record)
+    return record
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def audit_records(
+    action: str | None = None,
+    actor: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> sa.Select:
+    """Audit records newest first, optionally of one action, by one actor, within dates."""
+    query = sa.select(AuditRecord)
+    if action:
+        query = query.where(AuditRecord.action == action)
+    if actor:
+        query = query.where(AuditRecord.actor == actor)
+    if since:
+        query = query.where(AuditRecord.at >= dt.datetime.combine(since, dt.time()))
+    if until:
+        query = query.where(
+            AuditRecord.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time())
+        )
+    return query.order_by(AuditRecord.id.desc())
+
+
+# The application never changes or deletes a record; the database refuses it as well
+# (triggers in migration 0005), for anything that bypasses the ORM.
+@event.listens_for(AuditRecord, "before_update")
+@event.listens_for(AuditRecord, "before_delete")
+def _refuse_change(mapper: Any, connection: Any, target: AuditRecord) -> None:
+    raise AuditLogIsAppendOnly("the audit log is append-only")

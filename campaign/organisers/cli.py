@@ -1,0 +1,245 @@
+"""Command-line tasks: `flask organisers create|list|disable|set-password` and
+`flask supporters export|import`. Every change and every export is audit-logged as "cli"."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from campaign.counters.tally import OUTSIDE_UK
+from campaign.extensions import db
+from campaign.organisers import bp
+from campaign.organisers.accounts import (
+    AccountError,
+    create_organiser,
+    disable_organiser,
+    find_organiser,
+    set_password,
+)
+from campaign.organisers.audit import record_audit
+from campaign.organisers.models import ROLES, Organiser
+from campaign.organisers.supporters import (
+    MEMBER_FILTERS,
+    InvalidRow,
+    SupporterFilters,
+    count_export,
+    csv_chunks,
+    export_rows,
+    import_supporters,
+    xlsx_chunks,
+)
+from campaign.regions import REGIONS
+
+CLI_ACTOR = "cli"
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _organiser_or_fail(email: str) -> Organiser:
+    organiser = find_organiser(email)
+    if organiser is None:
+        raise click.ClickException(f"No organiser has the address {email}.")
+    return organiser
+
+
+password_stdin = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
+
+
+@bp.cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="admin or organiser")
+@click.option("--name", default="", help="How the organiser is shown (default: from the e-mail).")
+@password_stdin
+def create(email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Create an organiser account (prompts for the password twice)."""
+    password = _read_password(password_stdin)
+    try:
+        organiser = create_organiser(email, name, role, password)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    record_audit("organiser.created", CLI_ACTOR, target=organiser.email, role=role)
+    db.session.commit()
+    click.echo(f"Created {organiser.role} {organiser.email}.")
+
+
+@bp.cli.command("list")
+def list_organisers() -> None:
+    """List every organiser account."""
+    for organiser in db.session.scalars(sa.select(Organiser).order_by(Organiser.email)):
+        status = "active" if organiser.active else "disabled"
+        last = organiser.last_login_at
+        last_text = last.isoformat(" ", "minutes") if last else "never"
+        click.echo(
+            f"{organiser.email}\t{organiser.role}\t{status}\t"
+            f"last log-in {last_text}\t{organiser.name}"
+        )
+
+
+@bp.cli.command("disable")
+@click.argument("email")
+def disable(email: str) -> None:
+    """Disable an account: it cannot log in and its sessions end."""
+    organiser = _organiser_or_fail(email)
+    disable_organiser(organiser)
+    record_audit("organiser.disabled", CLI_ACTOR, target=organiser.email)
+    db.session.commit()
+    click.echo(f"Disabled {organiser.email}.")
+
+
+@bp.cli.command("set-password")
+@click.argument("email")
+@password_stdin
+def set_password_command(email: str, password_stdin: bool) -> None:
+    """Set a new password for an account (and lift a lockout)."""
+    organiser = _organiser_or_fail(email)
+    try:
+        set_password(organiser, _read_password(password_stdin))
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    record_audit("organiser.password_set", CLI_ACTOR, target=organiser.email)
+    db.session.commit()
+    click.echo(f"New password set for {organiser.email}.")
+
+
+# --- supporters ------------------------------------------------------------------------
+
+
+# An AppGroup, so every command runs inside the application context.
+supporters_cli = AppGroup("supporters", help="Export and import the supporter list.")
+
+
+YES_NO = click.Choice(["yes", "no"])
+
+
+def _counted(rows: Iterable[tuple], bar: click.progressbar, every: int = 1000) -> Iterator[tuple]:
+    done = 0
+    for row in rows:
+        yield row
+        done += 1
+        if done == every:
+            bar.update(done)
+            done = 0
+    bar.update(done)
+
+
+@supporters_cli.command("export")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--format",
+    "kind",
+    type=click.Choice(["csv", "xlsx"]),
+    default=None,
+    help="Default: from the file's extension (csv otherwise).",
+)
+@click.option("--region", type=click.Choice([*REGIONS, OUTSIDE_UK]))
+@click.option("--confirmed", type=YES_NO)
+@click.option("--consent", type=YES_NO)
+@click.option("--member", type=click.Choice(MEMBER_FILTERS))
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Signed up on or after.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Signed up on or before.")
+@click.option(
+    "--everyone",
+    is_flag=True,
+    help="Include supporters who did not consent to contact (needs --reason).",
+)
+@click.option("--reason", default="", help="Why everyone is exported (kept in the audit log).")
+def export_command(
+    out: Path,
+    kind: str | None,
+    region: str | None,
+    confirmed: str | None,
+    consent: str | None,
+    member: str | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    everyone: bool,
+    reason: str,
+) -> None:
+    """Export supporters (by default only those who consented to contact) to CSV or XLSX."""
+    if everyone and not reason.strip():
+        raise click.UsageError("--everyone needs --reason.")
+    kind = kind or ("xlsx" if out.suffix.lower() == ".xlsx" else "csv")
+    yes_no = {"yes": True, "no": False}
+    filters = SupporterFilters(
+        region=region,
+        confirmed=yes_no.get(confirmed or ""),
+        consent=yes_no.get(consent or ""),
+        member=member,
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+    )
+    rows = count_export(filters, consented_only=not everyone)
+    record_audit(
+        "supporters.exported",
+        CLI_ACTOR,
+        target=out.name,
+        format=kind,
+        filters=filters.described(),
+        scope="all" if everyone else "consented",
+        reason=reason.strip() or None,
+        rows=rows,
+    )
+    db.session.commit()
+    writer = csv_chunks if kind == "csv" else xlsx_chunks
+    with (
+        click.progressbar(
+            length=rows, label=f"Exporting {rows:,} supporters", file=sys.stderr
+        ) as bar,
+        out.open("wb") as f,
+    ):
+        for chunk in writer(_counted(export_rows(filters, not everyone), bar)):
+            f.write(chunk)
+    click.echo(f"Wrote {rows:,} supporters to {out}.")
+
+
+@supporters_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(file: Path) -> None:
+    """Import supporters from a CSV with the export's columns, skipping known addresses."""
+    with file.open(encoding="utf-8-sig", newline="") as f:
+        lines = max(sum(1 for _ in f) - 1, 0)
+    try:
+        with (
+            file.open(encoding="utf-8-sig", newline="") as f,
+            click.progressbar(length=lines, label=f"Importing {file.name}", file=sys.stderr) as bar,
+        ):
+            report = import_supporters(f, progress=bar.update)
+    except InvalidRow as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        db.session.rollback()
+        raise click.ClickException("The file is not UTF-8 text.") from exc
+    record_audit(
+        "supporters.imported",
+        CLI_ACTOR,
+        target=file.name,
+        created=report.created,
+        counted=report.counted,
+        duplicates_in_table=report.duplicates_in_table,
+        duplicates_in_file=report.duplicates_in_file,
+        invalid=len(report.invalid),
+    )
+    db.session.commit()
+    click.echo(
+        f"Created {report.created:,} supporters ({report.counted:,} confirmed signatures counted); "
+        f"skipped {report.skipped:,} already known ({report.duplicates_in_table:,} in the "
+        f"database, {report.duplicates_in_file:,} repeated in the file); "
+        f"{len(report.invalid):,} invalid."
+    )
+    for line, why in report.invalid[:50]:
+        click.echo(f"  line {line}: {why}")
+    if len(report.invalid) > 50:
+        click.echo(f"  ... and {len(report.invalid) - 50:,} more invalid lines")
