@@ -155,6 +155,12 @@ def check_production(config: dict[str, Any]) -> None:
             "SECRET_KEY is missing or a default value; in production set SECRET_KEY to a long "
             "random string: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
         )
+    site_url = str(config.get("SITE_URL") or "")
+    if not site_url.startswith(("https://", "http://")):
+        raise ConfigError(
+            "SITE_URL is missing; in production set it to the site's public address "
+            "(e.g. https://campaign.example.org): links in e-mails are built from it."
+        )
     uri = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
     if uri.startswith("sqlite"):
         path = uri.split("///", 1)[-1] if "///" in uri else ""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, abort, current_app, make_response, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 
@@ -75,9 +75,40 @@ def content_security_policy(app: Flask) -> str:
     )
 
 
+def no_store(response: Response) -> Response:
+    """Keep a page reached by a personal link out of shared caches and search engines."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def refuse_undecodable_form() -> None:
+    """Answer 400 to a posted form whose bytes are not UTF-8, before anything parses it."""
+    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+        return
+    raw = request.get_data(cache=True)
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        from campaign.errors import render_error
+
+        abort(
+            make_response(
+                render_error(
+                    400,
+                    "Your browser sent characters we could not read (the form was not "
+                    "UTF-8). Please check what you typed and send it again.",
+                )
+            )
+        )
+
+
 def init_security(app: Flask) -> None:
-    """Add the security headers to every response."""
+    """Refuse unreadable forms and add the security headers to every response."""
     csp = content_security_policy(app)
+    # First of the before-request hooks (before CSRF parses the form), so a body that is
+    # not UTF-8 gets a clear 400 instead of being half-decoded into the database.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_undecodable_form)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -8,7 +8,7 @@ from campaign.config import ConfigError, sqlite_on_network_path
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    for key in ("CAMPAIGN_ENV", "FLASK_ENV", "SECRET_KEY", "DATABASE_URL", "NEWS_PER_PAGE"):
+    for key in ("CAMPAIGN_ENV", "FLASK_ENV", "SECRET_KEY", "DATABASE_URL", "SITE_URL"):
         monkeypatch.delenv(key, raising=False)
 
 
@@ -64,14 +64,23 @@ def test_production_refuses_missing_or_default_secret(tmp_path, monkeypatch, env
 def test_production_refuses_sqlite_on_a_network_path(tmp_path, monkeypatch):
     monkeypatch.setenv("CAMPAIGN_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a-long-and-random-production-secret")
+    monkeypatch.setenv("SITE_URL", "https://campaign.example.org")
     monkeypatch.setenv("DATABASE_URL", "sqlite://///fileserver/share/campaign.db")
     with pytest.raises(ConfigError, match="network filesystem"):
+        create_app(instance_path=str(tmp_path))
+
+
+def test_production_refuses_to_start_without_site_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("CAMPAIGN_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-long-and-random-production-secret")
+    with pytest.raises(ConfigError, match="SITE_URL"):
         create_app(instance_path=str(tmp_path))
 
 
 def test_production_starts_with_a_real_secret_and_secure_cookies(tmp_path, monkeypatch):
     monkeypatch.setenv("CAMPAIGN_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a-long-and-random-production-secret")
+    monkeypatch.setenv("SITE_URL", "https://campaign.example.org")
     app = create_app(instance_path=str(tmp_path))
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["MAIL_SEND_INLINE"] is False

@@ -58,7 +58,7 @@ from campaign.errors import HTMX_SWAPPED_ERRORS
 from campaign.extensions import csrf, db, limiter
 from campaign.htmx import is_htmx, render_page_or_fragment
 from campaign.regions import normalise_postcode, region_for_postcode, region_name
-from campaign.security import TokenExpired, TokenInvalid, client_ip_hash
+from campaign.security import TokenExpired, TokenInvalid, client_ip_hash, no_store
 
 
 def _limit(key: str) -> Callable[[], str]:
@@ -82,13 +82,6 @@ def _page_context(**context: Any) -> dict[str, Any]:
     }
 
 
-def _no_store(response: Response) -> Response:
-    # Pages reached by a personal link must not sit in shared caches or the back button.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
-
-
 def _link_problem(error: Exception) -> Response:
     if isinstance(error, TokenExpired):
         status, title = 410, "This link has expired"
@@ -107,7 +100,7 @@ def _link_problem(error: Exception) -> Response:
             response.headers["HX-Redirect"] = request.full_path.rstrip("?")
         else:
             response.headers["HX-Refresh"] = "true"
-    return _no_store(response)
+    return no_store(response)
 
 
 def _supporter(purpose: str, token: str, max_age: int | None) -> Supporter:
@@ -162,7 +155,7 @@ def _thanks_context(outcome: SignOutcome | None) -> dict[str, Any]:
 def thanks() -> Response:
     outcome = outcome_from_thanks_token(request.args.get("t"))
     response = make_response(render_template("appeal/thanks.html", **_thanks_context(outcome)))
-    return _no_store(response)
+    return no_store(response)
 
 
 @bp.get("/appeal/region")
@@ -198,7 +191,7 @@ def confirm(token: str) -> Response:
         share_url=share_url(supporter.referral_code),
         my_data_token=supporter_token(MY_DATA, supporter),
     )
-    return _no_store(make_response(page))
+    return no_store(make_response(page))
 
 
 # --- the bulletin --------------------------------------------------------------------
@@ -251,7 +244,7 @@ def bulletin_confirm(token: str) -> Response:
         form=form,
         my_data_token=supporter_token(MY_DATA, supporter),
     )
-    return _no_store(make_response(page))
+    return no_store(make_response(page))
 
 
 # --- my data -------------------------------------------------------------------------
@@ -278,7 +271,7 @@ def _my_data_page(
         share_url=share_url(supporter.referral_code),
         **_page_context(),
     )
-    return _no_store(make_response(page, status))
+    return no_store(make_response(page, status))
 
 
 def _my_data_action(token: str) -> Supporter:
@@ -348,7 +341,7 @@ def my_data_erase(token: str) -> Response:
         erase_supporter(supporter)
         db.session.commit()
         return redirect(url_for("appeal.erased"), 303)
-    return _no_store(
+    return no_store(
         make_response(
             render_template("appeal/erase.html", supporter=supporter, token=token, form=form)
         )
@@ -379,4 +372,4 @@ def unsubscribe_one_click(token: str) -> Response:
         token=token,
         my_data_token=supporter_token(MY_DATA, supporter),
     )
-    return _no_store(make_response(page))
+    return no_store(make_response(page))

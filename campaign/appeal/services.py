@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
@@ -25,6 +24,7 @@ from campaign.mail.services import queue_email
 from campaign.models import utcnow
 from campaign.regions import region_for_postcode
 from campaign.security import make_token, read_token
+from campaign.urls import external_url
 
 # Token purposes: each link does one thing only (the purpose is the token's salt).
 CONFIRM = "appeal-confirm"
@@ -159,21 +159,19 @@ def supporter_from_token(purpose: str, token: str, max_age: int | None) -> Suppo
 
 def manage_url(supporter: Supporter) -> str:
     """The absolute manage-my-data link for a supporter."""
-    return url_for("appeal.my_data", token=supporter_token(MY_DATA, supporter), _external=True)
+    return external_url("appeal.my_data", token=supporter_token(MY_DATA, supporter))
 
 
 def unsubscribe_url(supporter: Supporter) -> str:
     """The absolute one-click unsubscribe link for a supporter (RFC 8058)."""
-    return url_for(
-        "appeal.unsubscribe", token=supporter_token(UNSUBSCRIBE, supporter), _external=True
-    )
+    return external_url("appeal.unsubscribe", token=supporter_token(UNSUBSCRIBE, supporter))
 
 
 def share_url(code: str | None) -> str:
     """The appeal's address, carrying a referral code when there is one."""
     if code:
-        return url_for("appeal.sign", ref=code, _external=True)
-    return url_for("appeal.sign", _external=True)
+        return external_url("appeal.sign", ref=code)
+    return external_url("appeal.sign")
 
 
 def thanks_token(outcome: SignOutcome) -> str:
@@ -213,17 +211,14 @@ def _email(supporter: Supporter, subject: str, template: str, **context: Any) ->
 
 
 def _send_signature_confirmation(supporter: Supporter) -> None:
-    confirm_url = url_for(
-        "appeal.confirm", token=supporter_token(CONFIRM, supporter), _external=True
-    )
+    confirm_url = external_url("appeal.confirm", token=supporter_token(CONFIRM, supporter))
     _email(supporter, "Please confirm your signature", "confirm_signature", confirm_url=confirm_url)
 
 
 def _send_bulletin_confirmation(supporter: Supporter) -> None:
-    confirm_url = url_for(
+    confirm_url = external_url(
         "appeal.bulletin_confirm",
         token=supporter_token(BULLETIN_CONFIRM, supporter),
-        _external=True,
     )
     _email(supporter, "Please confirm your bulletin subscription", "bulletin_confirm",
            confirm_url=confirm_url)  # fmt: skip

@@ -28,6 +28,21 @@ PLEASE_CHOOSE = SelectChoice("", "Choose one")
 KIND_CHOICES = [PLEASE_CHOOSE] + [SelectChoice(k, labels[0]) for k, labels in GROUP_KINDS.items()]
 REGION_CHOICES = [PLEASE_CHOOSE] + [SelectChoice(k, label) for k, label in GROUP_REGIONS.items()]
 REPRESENTATIVE_KEY = re.compile(r"representatives-(\d+)-")
+INDEX_DIGITS = 3  # longer indices are refused before int() (Python caps int() at 4300 digits)
+
+
+class RepresentativeList(FieldList):
+    """A FieldList that ignores absurd indices instead of failing on them."""
+
+    def _extract_indices(self, prefix: str, formdata: Any):  # noqa: ANN202 (WTForms' hook)
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix + "-"):
+                index = key[offset:].split("-", 1)[0]
+                if index.isascii() and index.isdigit() and len(index) <= INDEX_DIGITS:
+                    yield int(index)
+
+
 PHONE = re.compile(r"\+?[0-9 ()\-.]{6,40}")
 HOSTNAME_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*:", re.IGNORECASE)
@@ -194,7 +209,7 @@ class AffiliationForm(FlaskForm):
             NumberRange(0, MAX_MEMBERS, message="Enter a number of members from 0 to 10,000,000."),
         ],
     )
-    representatives = FieldList(
+    representatives = RepresentativeList(
         FormField(RepresentativeForm), min_entries=MAX_REPRESENTATIVES, max_entries=3
     )
     decided_how = StringField(
@@ -216,8 +231,8 @@ class AffiliationForm(FlaskForm):
 
     def validate_representatives(self, field: Field) -> None:
         # FieldList silently drops entries past max_entries; a crafted fourth is refused.
-        indices = {int(m.group(1)) for key in request.form if (m := REPRESENTATIVE_KEY.match(key))}
-        if any(index >= MAX_REPRESENTATIVES for index in indices):
+        indices = [m.group(1) for key in request.form if (m := REPRESENTATIVE_KEY.match(key))]
+        if any(len(i) > INDEX_DIGITS or int(i) >= MAX_REPRESENTATIVES for i in indices):
             raise ValidationError(f"You can name at most {MAX_REPRESENTATIVES} representatives.")
 
     def service_data(self) -> dict[str, Any]:

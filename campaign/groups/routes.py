@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from campaign.extensions import db, limiter
 from campaign.forms import CONTROL
@@ -26,7 +35,7 @@ from campaign.groups.services import (
     withdraw_group,
 )
 from campaign.htmx import is_htmx, render_page_or_fragment
-from campaign.security import TokenExpired, TokenInvalid, client_ip_hash, read_token
+from campaign.security import TokenExpired, TokenInvalid, client_ip_hash, no_store, read_token
 
 MAX_SEARCH = 100
 MAX_PAGE = 10_000
@@ -192,7 +201,7 @@ def confirm(token: str) -> Response | str:
             return render_template("groups/confirm.html", group=group, problem=str(exc)), 409
         db.session.commit()
         return redirect(url_for("groups.confirm", token=token), code=303)
-    return render_template("groups/confirm.html", group=group)
+    return no_store(make_response(render_template("groups/confirm.html", group=group)))
 
 
 @bp.route("/withdraw/<token>", methods=["GET", "POST"])
@@ -209,4 +218,4 @@ def withdraw(token: str) -> Response | str:
             return render_template("groups/withdraw.html", group=group, problem=str(exc)), 409
         db.session.commit()
         return redirect(url_for("groups.withdraw", token=token), code=303)
-    return render_template("groups/withdraw.html", group=group)
+    return no_store(make_response(render_template("groups/withdraw.html", group=group)))

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from campaign.content import current_content
@@ -36,6 +36,7 @@ from campaign.groups.models import (
 from campaign.mail.services import queue_email
 from campaign.models import utcnow
 from campaign.security import make_token
+from campaign.urls import external_url
 
 CONFIRM_PURPOSE = "group-confirm"
 WITHDRAW_PURPOSE = "group-withdraw"
@@ -113,13 +114,13 @@ def is_national_union(kind: str, region: str) -> bool:
 def confirm_url(group: Group) -> str:
     """The link in the first e-mail that lets the contact confirm their address."""
     token = make_token(CONFIRM_PURPOSE, {"group": group.id})
-    return url_for("groups.confirm", token=token, _external=True)
+    return external_url("groups.confirm", token=token)
 
 
 def withdraw_url(group: Group) -> str:
     """The link in every e-mail to the contact that lets the group withdraw."""
     token = make_token(WITHDRAW_PURPOSE, {"group": group.id})
-    return url_for("groups.withdraw", token=token, _external=True)
+    return external_url("groups.withdraw", token=token)
 
 
 def _email_contact(group: Group, subject: str, template: str, **context: Any) -> None:
@@ -129,7 +130,7 @@ def _email_contact(group: Group, subject: str, template: str, **context: Any) ->
         subject,
         f"groups/email/{template}",
         group=group,
-        directory_url=url_for("groups.directory", _external=True),
+        directory_url=external_url("groups.directory"),
         **links,
         **context,
     )
@@ -147,8 +148,8 @@ def _review_url() -> str:
     # The organisers' room is another feature; link to its queue once it exists.
     for endpoint in ("organisers.groups", "organisers.dashboard"):
         if endpoint in current_app.view_functions:
-            return url_for(endpoint, _external=True)
-    return url_for("programme.home", _external=True)
+            return external_url(endpoint)
+    return external_url("programme.home")
 
 
 def _record(group: Group, status: str, note: str | None = None, by: str | None = None) -> None:

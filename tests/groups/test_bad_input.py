@@ -121,7 +121,7 @@ def test_broken_utf8_is_refused(app, client):
         "/groups/affiliate", data=body, content_type="application/x-www-form-urlencoded"
     )
     assert response.status_code == 400
-    assert "Please reload the page and submit it again" in response.text
+    assert "characters we could not read" in response.text
     assert group_rows(app) == []
 
 
