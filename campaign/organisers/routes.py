@@ -20,7 +20,7 @@ from flask_login import current_user, login_user, logout_user
 
 from campaign.appeal.models import Supporter
 from campaign.extensions import db, limiter
-from campaign.groups.models import APPROVED, CONFIRMED, Group
+from campaign.groups.models import APPROVED, Group
 from campaign.htmx import is_htmx, render_page_or_fragment
 from campaign.organisers import bp
 from campaign.organisers.access import (
@@ -165,9 +165,11 @@ def dashboard():
 
 
 def _fee_groups() -> list[Group]:
+    # Approved ones only: a union still awaiting review is in that table, with its fee form,
+    # and one row (one element id) per group keeps the in-place swaps unambiguous.
     query = (
         sa.select(Group)
-        .where(Group.fee_pence.is_not(None), Group.status.in_((CONFIRMED, APPROVED)))
+        .where(Group.fee_pence.is_not(None), Group.status == APPROVED)
         .order_by(Group.fee_paid_at.is_not(None), Group.name)
     )
     return list(db.session.scalars(query))
