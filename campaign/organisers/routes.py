@@ -55,6 +55,7 @@ from campaign.organisers.forms import (
 )
 from campaign.organisers.models import ADMIN, ORGANISER, AuditRecord, Organiser
 from campaign.organisers.supporters import (
+    EXPORT_COLUMNS,
     BadCursor,
     count_export,
     csv_chunks,
@@ -379,10 +380,12 @@ def erase(supporter_id: int):
 def export():
     if request.method == "GET":
         form = ExportForm(formdata=request.args)
-        return render_template("organisers/export.html", form=form)
+        return render_template("organisers/export.html", form=form, columns=EXPORT_COLUMNS)
     form = ExportForm()
     if not form.validate():
-        return render_template("organisers/export.html", form=form, error=_first_error(form)), 422
+        return render_template(
+            "organisers/export.html", form=form, columns=EXPORT_COLUMNS, error=_first_error(form)
+        ), 422
     everyone = form.scope.data == "all"
     if everyone and current_user.role != ADMIN:
         abort(403)
