@@ -54,6 +54,7 @@ from campaign.appeal.services import (
     unsubscribe,
 )
 from campaign.content import current_content
+from campaign.errors import HTMX_SWAPPED_ERRORS
 from campaign.extensions import csrf, db, limiter
 from campaign.htmx import is_htmx, render_page_or_fragment
 from campaign.regions import normalise_postcode, region_for_postcode, region_name
@@ -98,6 +99,14 @@ def _link_problem(error: Exception) -> Response:
     response = make_response(
         render_template("appeal/link_problem.html", title=title, error=error), status
     )
+    # htmx does not swap these statuses in, so a boosted link or button (on a my-data page
+    # whose data was erased in another tab, say) would do nothing: a link goes there for
+    # real; a button reloads its page, which then says what is wrong with the link.
+    if request.headers.get("HX-Boosted") == "true" and status not in HTMX_SWAPPED_ERRORS:
+        if request.method == "GET":
+            response.headers["HX-Redirect"] = request.full_path.rstrip("?")
+        else:
+            response.headers["HX-Refresh"] = "true"
     return _no_store(response)
 
 

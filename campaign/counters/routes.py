@@ -1,3 +1,138 @@
-"""The counters pages."""
+"""The counters partial, the public JSON API and the numbers page.
 
-from campaign.counters import bp  # noqa: F401
+The partial and /api/stats.json are built for crowds: an ETag derived from the numbers,
+`Cache-Control: public` for one poll interval, 304 on a matching If-None-Match before any
+rendering, and never a session (so never a cookie) for a proxy or CDN to trip over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from flask import Response, abort, current_app, render_template, request
+
+from campaign.content import current_content
+from campaign.counters import bp
+from campaign.counters.charts import day_chart, day_series, region_chart
+from campaign.counters.openapi import GROUP_REGIONS, openapi_document
+from campaign.counters.services import (
+    counters_view,
+    counts_cache,
+    current_counts,
+    poll_seconds,
+    public_groups,
+    recent_public_signers,
+    stats_document,
+)
+from campaign.groups.models import GROUP_KINDS
+from campaign.models import utcnow
+
+RENDER_CACHE_LIMIT = 256
+RECENT_SIGNERS = 12
+
+
+def _fingerprint() -> str:
+    """What besides the numbers shapes a response: the counters settings and the template."""
+    cache = counts_cache()
+    if cache.fingerprint is None:
+        env = current_app.jinja_env
+        source = env.loader.get_source(env, "counters/_counters.html")[0]
+        content = current_content()
+        settings = json.dumps(
+            [content.campaign.get("counters", {}), [g.__dict__ for g in content.goals]],
+            sort_keys=True,
+            default=str,
+        )
+        cache.fingerprint = hashlib.sha256((source + settings).encode()).hexdigest()[:12]
+    return cache.fingerprint
+
+
+def _crowd_response(parts: tuple[object, ...], mimetype: str, render: Callable[[], str]):
+    """A public, short-lived, conditional response whose ETag is a digest of `parts`."""
+    seconds = poll_seconds()
+    digest = repr((parts, seconds, _fingerprint())).encode()
+    etag = hashlib.sha256(digest).hexdigest()[:24]
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        renders = counts_cache().renders
+        body = renders.get((etag,))
+        if body is None:
+            body = render().encode()
+            if len(renders) >= RENDER_CACHE_LIMIT:
+                renders.clear()
+            renders[(etag,)] = body
+        response = Response(body, mimetype=mimetype)
+    response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = seconds
+    response.cache_control.stale_while_revalidate = 2 * seconds
+    return response
+
+
+@bp.get("/partials/counters")
+def partial():
+    """The live counters fragment; it polls itself (see templates/counters/_counters.html)."""
+    was = request.args.get("was")
+    counts = current_counts()
+    return _crowd_response(
+        ("partial", counts.live_numbers, was),
+        "text/html",
+        lambda: render_template("counters/_counters.html", view=counters_view(was, True, counts)),
+    )
+
+
+@bp.get("/api/stats.json")
+def stats():
+    """Totals, per kind, per region and per day."""
+    counts = current_counts()
+    return _crowd_response(
+        ("stats", counts.etag),
+        "application/json",
+        lambda: json.dumps(stats_document(counts), separators=(",", ":")),
+    )
+
+
+@bp.get("/api/groups.json")
+def groups_json():
+    """The public directory of approved groups, optionally of one kind or region."""
+    kind = request.args.get("kind") or None
+    region = request.args.get("region") or None
+    if kind is not None and kind not in GROUP_KINDS:
+        abort(400, description=f"kind must be one of: {', '.join(GROUP_KINDS)}")
+    if region is not None and region not in GROUP_REGIONS:
+        abort(400, description=f"region must be one of: {', '.join(GROUP_REGIONS)}")
+    groups = public_groups(kind=kind, region=region)
+    body = {"count": len(groups), "groups": [g.__dict__ for g in groups]}
+    response = Response(json.dumps(body, separators=(",", ":")), mimetype="application/json")
+    response.add_etag()
+    response.cache_control.public = True
+    response.cache_control.max_age = 60
+    return response.make_conditional(request)
+
+
+@bp.get("/api/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document describing the JSON API."""
+    document = openapi_document(current_content().campaign["campaign"]["name"])
+    response = Response(json.dumps(document, indent=2), mimetype="application/json")
+    response.add_etag()
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response.make_conditional(request)
+
+
+@bp.get("/numbers")
+def numbers():
+    """The public numbers page: counters, charts by region and by day, recent signers."""
+    counts = current_counts()
+    series = day_series(counts, utcnow().date())
+    return render_template(
+        "counters/numbers.html",
+        counts=counts,
+        regions=region_chart(counts),
+        days=day_chart(series),
+        recent=recent_public_signers(RECENT_SIGNERS),
+    )

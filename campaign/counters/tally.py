@@ -19,12 +19,13 @@ if TYPE_CHECKING:
     from campaign.groups.models import Group
 
 OUTSIDE_UK = "outside-uk"
+# Set in the session's info when a tally changes, so the counters cache is dropped on commit.
+CHANGED_FLAG = "counters:tallies-changed"
 
 
 def adjust_tallies(changes: dict[str, int]) -> None:
     """Add each delta to its tally (creating it at zero) within the current transaction."""
-    dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    insert = _upsert()
     for key, delta in sorted(changes.items()):  # a fixed order avoids deadlocks
         if not delta:
             continue
@@ -33,6 +34,24 @@ def adjust_tallies(changes: dict[str, int]) -> None:
             index_elements=[Tally.key], set_={"value": Tally.value + delta}
         )
         db.session.execute(statement)
+        db.session.info[CHANGED_FLAG] = True
+
+
+def set_tallies(values: dict[str, int]) -> None:
+    """Overwrite each tally with an absolute value (the repair of `flask counters check`)."""
+    insert = _upsert()
+    for key, value in sorted(values.items()):
+        statement = insert(Tally).values(key=key, value=value)
+        statement = statement.on_conflict_do_update(
+            index_elements=[Tally.key], set_={"value": statement.excluded.value}
+        )
+        db.session.execute(statement)
+        db.session.info[CHANGED_FLAG] = True
+
+
+def _upsert():
+    dialect = db.session.get_bind().dialect.name
+    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
 
 
 def signature_tally_keys(supporter: Supporter) -> list[str]:

@@ -1,4 +1,4 @@
-"""Running tallies for the live counters.
+"""Running tallies for the live counters, and the index of the recent-signers ticker.
 
 Revision ID: 0004
 Revises: 0003
@@ -19,7 +19,11 @@ def upgrade():
     sa.CheckConstraint('value >= 0', name=op.f('ck_tallies_value_not_negative')),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_tallies'))
     )
+    with op.batch_alter_table('supporters', schema=None) as batch_op:
+        batch_op.create_index('ix_supporters_public_recent', ['show_publicly', 'confirmed_at'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('supporters', schema=None) as batch_op:
+        batch_op.drop_index('ix_supporters_public_recent')
     op.drop_table('tallies')

@@ -131,7 +131,7 @@ def test_filter_form_updates_the_list_with_htmx_and_pushes_the_url(client):
     assert 'method="get"' in form and 'action="/groups"' in form  # works without JavaScript
     assert 'hx-get="/groups"' in form and 'hx-target="#group-results"' in form
     assert 'hx-push-url="true"' in form
-    assert "change" in form and "keyup changed delay:" in form
+    assert "change from:#group-kind" in form and "input changed delay:" in form
 
 
 def test_a_boosted_navigation_gets_the_whole_page(client, directory):

@@ -1,0 +1,134 @@
+"""Server-rendered SVG charts: the geometry here, the markup in templates/counters/_charts.html."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from campaign.counters.services import Counts
+
+REGION_ROW = 30  # px per bar in the region chart
+REGION_LABEL_WIDTH = 200
+CHART_WIDTH = 640
+DAY_CHART_HEIGHT = 240
+DAY_PLOT_LEFT, DAY_PLOT_BOTTOM, DAY_PLOT_TOP = 44, 28, 14
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar, in SVG user units, with where its value label goes."""
+
+    label: str
+    value: int
+    x: float
+    y: float
+    width: float
+    height: float
+    text_x: float
+    text_y: float
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An SVG chart's size, bars and axis labels, ready for the template."""
+
+    width: int
+    height: int
+    bars: tuple[Bar, ...]
+    max_value: int
+    total: int
+    axis: tuple[tuple[float, float, str, str], ...] = ()  # (x, y, text, text-anchor)
+
+
+def nice_ceiling(value: int) -> int:
+    """The smallest of 1, 2, 5 × 10^n that is at least `value` (the axis top)."""
+    if value <= 1:
+        return 1
+    magnitude = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * magnitude >= value:
+                return step * magnitude
+        magnitude *= 10
+
+
+def region_chart(counts: Counts) -> Chart:
+    """Horizontal bars of signatures per region, largest first (UK-wide bodies excluded)."""
+    areas = [a for a in counts.areas if a.area != "national"]
+    areas.sort(key=lambda a: -a.signatures)  # stable: equal counts keep the regions' order
+    top = max((a.signatures for a in areas), default=0)
+    scale = (CHART_WIDTH - REGION_LABEL_WIDTH - 60) / max(top, 1)
+    bars = []
+    for i, area in enumerate(areas):
+        y = i * REGION_ROW + 4
+        width = area.signatures * scale
+        bars.append(
+            Bar(
+                label=area.name,
+                value=area.signatures,
+                x=REGION_LABEL_WIDTH,
+                y=y,
+                width=round(width, 1),
+                height=REGION_ROW - 8,
+                text_x=round(REGION_LABEL_WIDTH + width + 6, 1),
+                text_y=y + REGION_ROW / 2,
+            )
+        )
+    return Chart(
+        width=CHART_WIDTH,
+        height=len(areas) * REGION_ROW + 4,
+        bars=tuple(bars),
+        max_value=top,
+        total=sum(a.signatures for a in areas),
+    )
+
+
+def day_series(counts: Counts, last_day: dt.date, days: int = 30) -> list[tuple[dt.date, int]]:
+    """Signatures per day for the `days` days ending on `last_day`, zeros filled in."""
+    by_day = {d.day: d.signatures for d in counts.days}
+    first = last_day - dt.timedelta(days=days - 1)
+    return [
+        (day, by_day.get(day, 0)) for day in (first + dt.timedelta(days=i) for i in range(days))
+    ]
+
+
+def day_chart(series: list[tuple[dt.date, int]]) -> Chart:
+    """Columns of signatures per day, with the axis top and a few dates along the bottom."""
+    top = nice_ceiling(max((n for _, n in series), default=0))
+    plot_width = CHART_WIDTH - DAY_PLOT_LEFT - 8
+    plot_height = DAY_CHART_HEIGHT - DAY_PLOT_TOP - DAY_PLOT_BOTTOM
+    baseline = DAY_PLOT_TOP + plot_height
+    slot = plot_width / max(len(series), 1)
+    bars = []
+    for i, (day, n) in enumerate(series):
+        height = n / top * plot_height
+        x = DAY_PLOT_LEFT + i * slot + slot * 0.15
+        bars.append(
+            Bar(
+                label=f"{day.day} {day:%b}",
+                value=n,
+                x=round(x, 1),
+                y=round(baseline - height, 1),
+                width=round(slot * 0.7, 1),
+                height=round(height, 1),
+                text_x=round(x + slot * 0.35, 1),
+                text_y=round(baseline - height - 4, 1),
+            )
+        )
+    axis = [
+        (DAY_PLOT_LEFT - 6, DAY_PLOT_TOP + 4, f"{top:,}", "end"),
+        (DAY_PLOT_LEFT - 6, baseline, "0", "end"),
+    ]
+    if bars:  # dates under the first, middle and last columns, kept inside the chart
+        first, middle, last = bars[0], bars[len(bars) // 2], bars[-1]
+        axis.append((first.x, DAY_CHART_HEIGHT - 8, first.label, "start"))
+        axis.append((middle.text_x, DAY_CHART_HEIGHT - 8, middle.label, "middle"))
+        axis.append((last.x + last.width, DAY_CHART_HEIGHT - 8, last.label, "end"))
+    return Chart(
+        width=CHART_WIDTH,
+        height=DAY_CHART_HEIGHT,
+        bars=tuple(bars),
+        max_value=top,
+        total=sum(n for _, n in series),
+        axis=tuple(axis),
+    )
