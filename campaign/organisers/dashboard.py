@@ -50,7 +50,7 @@ def day_chart(
         bar_height = round(height * value / top, 1)
         bars.append(
             Bar(
-                day.isoformat(),
+                f"{day.day} {day:%b}",
                 value,
                 round(index * slot + 1, 1),
                 height - bar_height,
@@ -61,7 +61,7 @@ def day_chart(
     return bars
 
 
-def region_chart(per_region: dict[str, int], width: int = 400, row: int = 22) -> list[Bar]:
+def region_chart(per_region: dict[str, int], width: int = 200, row: int = 24) -> list[Bar]:
     """Horizontal bars, one per region (and outside the UK), largest first."""
     labels = {**REGIONS, OUTSIDE_UK: "Outside the UK"}
     items = sorted(((labels[k], per_region.get(k, 0)) for k in labels), key=lambda i: -i[1])

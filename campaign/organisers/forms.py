@@ -186,7 +186,9 @@ class ExportForm(SupporterFilterForm):
             ("all", "Everyone matching the filters (admins; give a reason)"),
         ),
         default="consented",
-        validators=[InputRequired()],
+        # Optional: only admins see this choice, so an organiser's form does not send it,
+        # and an absent choice means the default (only those who agreed to be contacted).
+        validators=[Optional()],
     )
     reason = StringField(
         "Reason for exporting everyone",
