@@ -21,6 +21,7 @@ from campaign.groups.services import approve_group, confirm_group_contact, regis
 pytestmark = pytest.mark.browser
 
 SHOTS = os.environ.get("BROWSER_SCREENSHOTS")  # a folder: save what the pages look like
+NARROW = {"width": 320, "height": 640}
 BAND = "How many have joined"  # the home page's counters region
 # Who has signed before a test starts: (first, last, postcode, shown on /numbers).
 SIGNERS = [
@@ -103,9 +104,12 @@ SNAPSHOT = """() => {
     counters: [...band.querySelectorAll('.counter')].map(e => e.innerText.replace(/\\s+/g, ' ')),
     changed: [...band.querySelectorAll('.counter--changed')]
       .map(e => e.innerText.replace(/\\s+/g, ' ')),
+    flashing: [...band.querySelectorAll('.counter__number')]
+      .filter(e => e.getAnimations().length).map(e => e.textContent),
     progress: band.querySelector('progress')?.value,
     status: document.getElementById('counters-status').textContent,
     marker: window.counterMarker,
+    width: document.documentElement.scrollWidth,
     kept: document.getElementById('counters-status').dataset.kept,
     stale: band.dataset.stale,
   };
@@ -115,8 +119,9 @@ SNAPSHOT = """() => {
 # --- with JavaScript: the numbers change in place --------------------------------------
 
 
-def test_counters_update_in_place_and_announce_the_change(page, campaign, browser_log):
+def test_counters_update_in_place_and_announce_the_change(new_page, campaign, browser_log):
     campaign.app.config["COUNTERS_POLL_SECONDS"] = 1
+    page = new_page(viewport=NARROW)  # the flash must not push a phone's page sideways
     page.goto("/")
     band = page.get_by_role("region", name=BAND)
     assert counter_texts(band) == [
@@ -157,7 +162,9 @@ def test_counters_update_in_place_and_announce_the_change(page, campaign, browse
         "2 Momentum branches",
     ]
     assert changed["changed"] == ["4 people have signed", "3 groups", "2 Momentum branches"]
+    assert changed["flashing"] == ["4", "3", "2"]  # the flash is seen (no reduced motion)
     assert changed["progress"] == 4
+    assert changed["width"] <= NARROW["width"]
     assert changed["status"] == "Now 4 people have signed, 3 groups, 2 Momentum branches."
     expect(band).to_contain_text("4 of 1,000: 996 to go")
 
@@ -169,7 +176,7 @@ def test_counters_update_in_place_and_announce_the_change(page, campaign, browse
     ).json_value()
     assert again["marker"] == "still here"
     assert again["counters"] == changed["counters"]
-    assert again["changed"] == []
+    assert again["changed"] == [] and again["flashing"] == []
     assert again["status"] == ""
     browser_log.assert_clean()
 
@@ -236,7 +243,7 @@ def test_numbers_page_draws_both_charts_with_tables_and_first_names_only(page, c
 # --- small screens and screenshots -----------------------------------------------------
 
 
-@pytest.mark.parametrize("size", [{"width": 320, "height": 640}, PHONE, DESKTOP])
+@pytest.mark.parametrize("size", [NARROW, PHONE, DESKTOP], ids=["320", "phone", "desktop"])
 def test_counters_fit_small_and_large_screens(new_page, campaign, size):
     page = new_page(viewport=size)
     page.goto("/")
