@@ -45,6 +45,9 @@ UNSUBSCRIBE_MAX_AGE = None
 CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 CODE_LENGTH = 8
 PURGE_BATCH = 500
+# Someone typing another person's address again and again must not flood that inbox:
+# a known address gets at most this many messages an hour from repeated sign-ups.
+REPEAT_MAILS_PER_HOUR = 5
 
 
 class SupporterGone(LookupError):
@@ -251,6 +254,17 @@ def _insert_if_new(values: dict[str, Any]) -> int | None:
     return db.session.execute(statement).scalar_one_or_none()
 
 
+def _recently_mailed(address: str) -> bool:
+    """Whether `address` has had its hourly share of messages already."""
+    since = utcnow() - dt.timedelta(hours=1)
+    sent = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.recipient == address, OutboxMessage.created_at >= since)
+    )
+    return sent >= REPEAT_MAILS_PER_HOUR
+
+
 def _by_canonical(canonical: str) -> Supporter | None:
     return db.session.scalar(sa.select(Supporter).where(Supporter.email_canonical == canonical))
 
@@ -291,7 +305,9 @@ def sign_appeal(details: SignatureDetails, ip_hash: str | None = None) -> SignOu
         return SignOutcome(supporter.referral_code, region, country)
 
     supporter = _by_canonical(canonical)
-    if supporter.signed_at is None:
+    if _recently_mailed(supporter.email):
+        pass  # the same answer, and no more mail to this inbox for now
+    elif supporter.signed_at is None:
         _email(supporter, "Add your signature to the appeal", "not_yet_signed")
     elif supporter.confirmed_at is None:
         _send_signature_confirmation(supporter)
@@ -372,6 +388,8 @@ def subscribe_bulletin(email: str, ip_hash: str | None = None) -> None:
         _send_bulletin_confirmation(db.session.get(Supporter, new_id))
         return
     supporter = _by_canonical(canonical)
+    if _recently_mailed(supporter.email):
+        return  # the same answer, and no more mail to this inbox for now
     if not supporter.subscribed:
         _send_bulletin_confirmation(supporter)
     elif supporter.confirmed_at is not None:

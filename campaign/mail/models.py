@@ -20,6 +20,7 @@ class OutboxMessage(db.Model):
             "status IN ('queued', 'sending', 'sent', 'failed')", name="status_known"
         ),
         sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_recipient_created", "recipient", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -219,3 +219,13 @@ def test_bulletin_subscriber_who_signs_gets_a_link_to_add_signature(
     [row] = supporters(app)
     assert row.counted and row.region == "north-west" and row.bulletin_consent
     assert tallies(app)["signatures"] == 1
+
+
+def test_repeated_sign_ups_cannot_flood_an_inbox(client, app, mailbox, deliver_mail):
+    from campaign.appeal.services import REPEAT_MAILS_PER_HOUR
+
+    answers = [sign(client).status_code for _ in range(REPEAT_MAILS_PER_HOUR + 3)]
+    assert answers == [303] * len(answers)  # the same public answer every time
+    assert len(supporters(app)) == 1
+    deliver_mail()
+    assert len(mailbox.to("ada@example.org")) == REPEAT_MAILS_PER_HOUR
