@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from campaign.counters.services import Counts
 
 REGION_ROW = 30  # px per bar in the region chart
-REGION_LABEL_WIDTH = 200
-CHART_WIDTH = 640
+REGION_LABEL_WIDTH = 200  # "Yorkshire and the Humber" at 14px
+# Narrow enough that on a phone the charts shrink by no more than about a third, so their
+# 14px labels stay readable; site.css caps the width on wide screens.
+CHART_WIDTH = 480
 DAY_CHART_HEIGHT = 240
 DAY_PLOT_LEFT, DAY_PLOT_BOTTOM, DAY_PLOT_TOP = 44, 28, 14
 
