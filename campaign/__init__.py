@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from campaign.config import load_config
 from campaign.content import init_content
@@ -30,6 +31,7 @@ def create_app(
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.url_map.converters["int"] = DatabaseInt
     load_config(app, test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if app.config["TRUSTED_PROXIES"]:
@@ -43,6 +45,14 @@ def create_app(
     _register_blueprints(app)
     _register_template_helpers(app)
     return app
+
+
+class DatabaseInt(IntegerConverter):
+    """`<int:...>` in routes: ids beyond a 64-bit column are a 404, not a database error."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002 (werkzeug's name)
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -93,6 +103,15 @@ def _register_template_helpers(app: Flask) -> None:
             ).rstrip("/"),
             "htmx_url": app.config["HTMX_SCRIPT_URL"],
             "htmx_integrity": app.config["HTMX_SCRIPT_INTEGRITY"],
+        }
+
+    @app.template_global()
+    def query_args() -> dict[str, str]:
+        """The query string as url_for keywords, without the names url_for keeps for itself."""
+        return {
+            key: value
+            for key, value in request.args.items()
+            if key.isidentifier() and not key.startswith("_") and key != "endpoint"
         }
 
     @app.template_global()

@@ -86,3 +86,25 @@ def test_group_link_pages_are_not_cached(app, client, mailbox, deliver_mail):
     response = client.get(re.sub(r"^http://localhost", "", confirm))
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_ids_beyond_the_database_are_404(client):
+    assert client.get("/organisers/supporters/99999999999999999999999").status_code in (302, 404)
+    assert client.post("/groups/withdraw/x" + "9" * 30).status_code in (400, 404)
+
+
+def test_query_args_drop_url_for_own_names(app):
+    with app.test_request_context("/?q=leeds&endpoint=x&_external=1&_anchor=y"):
+        assert app.jinja_env.globals["query_args"]() == {"q": "leeds"}
+
+
+def test_supporter_cursor_with_a_huge_id_is_refused():
+    import base64
+
+    import pytest
+
+    from campaign.organisers.supporters import BadCursor, decode_cursor
+
+    cursor = base64.urlsafe_b64encode(b"2020-01-01T00:00:00|" + b"9" * 25).decode()
+    with pytest.raises(BadCursor):
+        decode_cursor(cursor)

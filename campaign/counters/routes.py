@@ -21,6 +21,7 @@ from campaign.counters.services import (
     counters_view,
     counts_cache,
     current_counts,
+    parse_seen,
     poll_seconds,
     public_groups,
     recent_public_signers,
@@ -78,7 +79,8 @@ def partial():
     was = request.args.get("was")
     counts = current_counts()
     return _crowd_response(
-        ("partial", counts.live_numbers, was),
+        # Keyed on what `was` means, not its text, so made-up values cannot churn the cache.
+        ("partial", counts.live_numbers, parse_seen(was, len(counts.live_numbers))),
         "text/html",
         lambda: render_template("counters/_counters.html", view=counters_view(was, True, counts)),
     )

@@ -122,6 +122,9 @@ def attempt_login(email: str, password: str) -> LoginAttempt:
             _hasher.verify(_dummy_hash(), password or "")
         return LoginAttempt(None, account=account)
     if account.locked_until and account.locked_until > now:
+        # The same work as a real check, so a locked account cannot be told by its speed.
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_dummy_hash(), password or "")
         return LoginAttempt(None, locked_until=account.locked_until, account=account)
     if not password_matches(account, password or ""):
         account.failed_logins += 1

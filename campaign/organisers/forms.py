@@ -218,5 +218,7 @@ class AuditFilterForm(FlaskForm):
     before = StringField(validators=[Optional(), Length(max=20)])
 
     def validate_before(self, field: StringField) -> None:
-        if field.data and not field.data.isdigit():
+        if field.data and not (
+            field.data.isascii() and field.data.isdigit() and int(field.data) < 2**63
+        ):
             raise ValidationError("That page link is not valid.")

@@ -107,17 +107,18 @@ def login():
             "login.failed", "anonymous", target=form.email.data.lower(), locked=bool(locked)
         )
         db.session.commit()
-        if locked:
-            message = (
-                "Too many wrong passwords: this account is locked until "
-                f"{locked:%H:%M} UTC. Try again then, or ask an admin to reset the password."
-            )
-            status = 429
-        else:
-            message, status = "That e-mail address and password do not match an account.", 422
+        # One answer whether the account exists, is locked or the password is wrong: the
+        # log-in form must not tell anyone which organisers have accounts.
+        message, status = LOGIN_REFUSED, 422
     elif form.is_submitted():
         status = 422
     return render_template("organisers/login.html", form=form, message=message), status
+
+
+LOGIN_REFUSED = (
+    "That e-mail address and password do not match an account. After five wrong "
+    "passwords in a row an account is locked for 15 minutes."
+)
 
 
 @bp.post("/logout")

@@ -151,6 +151,8 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         when, ident = raw.split("|")
+        if not (ident.isascii() and ident.isdigit() and int(ident) < 2**63):
+            raise ValueError("id out of range")
         return dt.datetime.fromisoformat(when), int(ident)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise BadCursor("That page link is not valid.") from exc

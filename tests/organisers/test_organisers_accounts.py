@@ -59,12 +59,16 @@ def test_too_many_wrong_passwords_lock_the_account(app, client):
     for _ in range(MAX_FAILED_LOGINS - 1):
         assert log_in(client, ORGANISER_EMAIL, "wrong password here").status_code == 422
     locked = log_in(client, ORGANISER_EMAIL, "wrong password here")
-    assert locked.status_code == 429 and "locked until" in locked.text
+    stranger = log_in(client, "stranger@example.org", "wrong password here")
+    # The lock is real, but the answer is the one an unknown address gets.
+    assert (locked.status_code, stranger.status_code) == (422, 422)
+    assert "do not match an account" in visible_message(locked.text)
+    assert visible_message(locked.text) == visible_message(stranger.text)
     # Even the right password is refused while the lock lasts.
     again = log_in(client, ORGANISER_EMAIL)
-    assert again.status_code == 429 and "locked until" in again.text
+    assert again.status_code == 422
     assert client.get("/organisers/").status_code == 302
-    assert len(audit_rows(app, "login.failed")) == MAX_FAILED_LOGINS + 1
+    assert [r.details["locked"] for r in audit_rows(app, "login.failed")][-2:] == [False, True]
 
 
 def test_disabled_account_cannot_log_in(app, runner, client):
@@ -192,3 +196,11 @@ def test_cli_refuses_bad_input_and_changes_nothing(app, runner):
     assert audit_rows(app) == []
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Organiser)) == 1
+
+
+def visible_message(html: str) -> str:
+    """The log-in page's message, without the e-mail address it echoes back."""
+    import re
+
+    match = re.search(r'role="alert"[^>]*>(.*?)</', html, re.S)
+    return match.group(1).strip() if match else ""
