@@ -202,5 +202,5 @@ def visible_message(html: str) -> str:
     """The log-in page's message, without the e-mail address it echoes back."""
     import re
 
-    match = re.search(r'role="alert"[^>]*>(.*?)</', html, re.S)
-    return match.group(1).strip() if match else ""
+    match = re.search(r'role="alert"[^>]*>(.*?)</div>', html, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip() if match else ""
