@@ -114,11 +114,6 @@ def _register_template_helpers(app: Flask) -> None:
             if key.isidentifier() and not key.startswith("_") and key != "endpoint"
         }
 
-    @app.template_global()
-    def has_endpoint(name: str) -> bool:
-        """Whether a view exists, so shared layout links only to features that are installed."""
-        return name in app.view_functions
-
     @app.template_filter("longdate")
     def longdate(value: Any) -> str:
         return f"{value.day} {value:%B %Y}" if value else ""
