@@ -113,4 +113,4 @@ def read_tallies(prefix: str = "") -> dict[str, int]:
     query = sa.select(Tally.key, Tally.value)
     if prefix:
         query = query.where(Tally.key.startswith(prefix))
-    return {key: value for key, value in db.session.execute(query).tuples()}
+    return {key: value for key, value in db.session.execute(query)}

@@ -167,7 +167,7 @@ def recount_signature_tallies() -> dict[str, int]:
         sa.select(Supporter.region, day, sa.func.count())
         .where(counted)
         .group_by(Supporter.region, day)
-    ).tuples():
+    ):
         # PostgreSQL's date() gives a date, SQLite's an ISO string.
         confirmed_on = (
             value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])

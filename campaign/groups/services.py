@@ -413,7 +413,7 @@ def public_groups(kind: str | None = None, region: str | None = None) -> list[Pu
         query = query.where(Group.kind == kind)
     if region:
         query = query.where(Group.region == region)
-    rows = db.session.execute(query.order_by(sa.func.lower(Group.name), Group.id)).tuples()
+    rows = db.session.execute(query.order_by(sa.func.lower(Group.name), Group.id))
     return [
         PublicGroup(
             name=name,
@@ -435,7 +435,7 @@ def recount_group_tallies() -> dict[str, int]:
         sa.select(Group.kind, Group.region, sa.func.count())
         .where(Group.status == APPROVED)
         .group_by(Group.kind, Group.region)
-    ).tuples():
+    ):
         for key in group_keys(kind, region):
             tallies[key] = tallies.get(key, 0) + n
     return tallies
