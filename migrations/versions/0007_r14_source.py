@@ -1,13 +1,13 @@
 """Supporters remember where their sign-up came from (`?source=`, or the embedding site).
 
-Revision ID: 0006_r14_source
-Revises: 0005
+Revision ID: 0007_r14_source
+Revises: 0006
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0006_r14_source"
-down_revision = "0005"
+revision = "0007_r14_source"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
