@@ -25,6 +25,7 @@ from campaign.mail.models import SENDING, OutboxMessage
 from campaign.mail.services import queue_email
 from campaign.models import utcnow
 from campaign.regions import region_for_postcode
+from campaign.scheduler import scheduled_job
 from campaign.security import make_token, read_token
 from campaign.urls import external_url
 
@@ -47,6 +48,8 @@ UNSUBSCRIBE_MAX_AGE = None
 CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 CODE_LENGTH = 8
 PURGE_BATCH = 500
+# The privacy notice promises: an address never confirmed is deleted after 30 days.
+UNCONFIRMED_KEPT_DAYS = 30
 # Someone typing another person's address again and again must not flood that inbox:
 # a known address gets at most this many messages an hour from repeated sign-ups.
 REPEAT_MAILS_PER_HOUR = 5
@@ -511,9 +514,9 @@ def erase_supporter(supporter: Supporter) -> bool:
     return True
 
 
-def purge_unconfirmed(older_than_days: int = 30) -> int:
+def purge_unconfirmed(older_than_days: int = 30, now: dt.datetime | None = None) -> int:
     """Delete supporters never confirmed within `older_than_days`; return how many."""
-    cutoff = utcnow() - dt.timedelta(days=older_than_days)
+    cutoff = (now or utcnow()) - dt.timedelta(days=older_than_days)
     stale = sa.and_(Supporter.confirmed_at.is_(None), Supporter.created_at < cutoff)
     purged = 0
     while True:
@@ -529,3 +532,10 @@ def purge_unconfirmed(older_than_days: int = 30) -> int:
             .execution_options(synchronize_session=False)
         )
         purged += len(rows)
+
+
+@scheduled_job("purge-unconfirmed-signatures", every=dt.timedelta(hours=1))
+def purge_unconfirmed_job(now: dt.datetime) -> str:
+    """Hourly: delete sign-ups and bulletin subscriptions unconfirmed after 30 days."""
+    count = purge_unconfirmed(older_than_days=UNCONFIRMED_KEPT_DAYS, now=now)
+    return f"purged {count} unconfirmed supporter{'' if count == 1 else 's'}"
