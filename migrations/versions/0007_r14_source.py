@@ -1,13 +1,13 @@
 """Supporters remember where their sign-up came from (`?source=`, or the embedding site).
 
 Revision ID: 0007_r14_source
-Revises: 0006
+Revises: 0006, 0006_scheduled_jobs
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0007_r14_source"
-down_revision = "0006"
+down_revision = ("0006", "0006_scheduled_jobs")  # also joins the two 0006 branches
 branch_labels = None
 depends_on = None
 
