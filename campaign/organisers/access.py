@@ -25,7 +25,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from campaign.organisers.models import ADMIN, ORGANISER
+from campaign.organisers.models import ADMIN, ROLES
 from campaign.organisers.sessions import end_this_session, mark_seen, session_expired
 
 PUBLIC = "public"
@@ -34,8 +34,8 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 
 def allow(role: str) -> Callable[[View], View]:
-    """Declare who may use a view: PUBLIC, ORGANISER (organisers and admins) or ADMIN."""
-    if role not in (PUBLIC, ORGANISER, ADMIN):
+    """Declare who may use a view: PUBLIC, or the lowest role (see ROLES) that may."""
+    if role != PUBLIC and role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
 
     def declare(view: View) -> View:
@@ -93,7 +93,7 @@ def guard_organiser_room() -> Response | None:
         end_this_session()
         return to_login("Your session has expired. Please log in again.")
     mark_seen()
-    if role == ADMIN and current_user.role != ADMIN:
+    if not current_user.has_role(role):
         abort(403)
     return None
 
