@@ -16,6 +16,7 @@ from campaign.content import init_content
 from campaign.errors import init_errors
 from campaign.extensions import csrf, db, limiter, mailer, migrate
 from campaign.security import init_security
+from campaign.wording import counted
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,3 +122,5 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("thousands")
     def thousands(value: int) -> str:
         return f"{value:,}"
+
+    app.add_template_filter(counted, "counted")
