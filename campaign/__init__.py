@@ -15,6 +15,7 @@ from campaign.config import load_config
 from campaign.content import init_content
 from campaign.errors import init_errors
 from campaign.extensions import csrf, db, limiter, mailer, migrate
+from campaign.scheduler import init_scheduler
 from campaign.security import init_security
 from campaign.wording import counted
 
@@ -43,6 +44,7 @@ def create_app(
     _init_extensions(app)
     init_security(app)
     init_errors(app)
+    init_scheduler(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     return app
