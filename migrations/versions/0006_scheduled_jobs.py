@@ -1,13 +1,13 @@
 """The scheduler's table: when each periodic job next falls due and how it last went.
 
-Revision ID: 0007_scheduled_jobs
-Revises: 0006
+Revision ID: 0006_scheduled_jobs
+Revises: 0005
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0007_scheduled_jobs"
-down_revision = "0006"
+revision = "0006_scheduled_jobs"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
