@@ -1,14 +1,14 @@
 """Organisers' session generation: raised by one to end every session of an account.
 
-Revision ID: 0007_trust_sessions
-Revises: 0005
+Revision ID: 0008_trust_sessions
+Revises: 0007_r14_source
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_trust_sessions"
-down_revision = "0005"
+revision = "0008_trust_sessions"
+down_revision = "0007_r14_source"
 branch_labels = None
 depends_on = None
 
