@@ -40,6 +40,9 @@ class Supporter(db.Model):
     bulletin_consent: Mapped[bool] = mapped_column(default=False)
     referral_code: Mapped[str] = mapped_column(sa.String(16), unique=True)
     referred_by: Mapped[str | None] = mapped_column(sa.String(16))
+    # Where the sign-up came from: a campaign's `?source=` label or the origin of the page
+    # that embedded the form ("embed:https://ally.example"); cut by appeal.services.
+    source: Mapped[str | None] = mapped_column(sa.String(64))
     ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     signed_at: Mapped[dt.datetime | None]
@@ -62,6 +65,7 @@ class Supporter(db.Model):
         # Every index on the table, with the reader it serves.
         sa.Index("ix_supporters_region", "region"),  # the organisers' region filter
         sa.Index("ix_supporters_referred_by", "referred_by"),  # the referrers' league
+        sa.Index("ix_supporters_source", "source"),  # sign-ups by source
         sa.Index("ix_supporters_confirmed_at", "confirmed_at"),  # unconfirmed rows, newest signers
         # The recent-signers ticker reads the newest public signatures: a short backward
         # range scan, however many supporters chose not to be shown.

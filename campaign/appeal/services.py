@@ -7,7 +7,9 @@ so a change, its outbox e-mail and its tally adjustment land in one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +74,7 @@ class SignatureDetails:
     show_publicly: bool = False
     bulletin_consent: bool = False
     referred_by: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,54 @@ def recount_signature_tallies() -> dict[str, int]:
         for key in signature_keys(region, confirmed_on):
             tallies[key] = tallies.get(key, 0) + n
     return tallies
+
+
+# --- sources ------------------------------------------------------------------------
+
+SOURCE_MAX = 64
+# What a source label may hold: enough for "newsletter-2026-11", "fb_ad:autumn" or an
+# origin such as "embed:https://ally.example:8443"; anything else becomes "-".
+_SOURCE_UNSAFE = re.compile(r"[^a-z0-9._:/@+-]+")
+
+
+def clean_source(raw: str | None) -> str | None:
+    """A `?source=` label made safe to store and show: lower case, a small alphabet, cut short.
+
+    Absurd input (kilobytes, control characters, markup) is cut before it is looked at,
+    and what is left is at most SOURCE_MAX characters; an empty result is None.
+    """
+    if not isinstance(raw, str):
+        return None
+    text = unicodedata.normalize("NFKC", raw[: SOURCE_MAX * 4]).strip().lower()
+    text = _SOURCE_UNSAFE.sub("-", text).strip("-")
+    return text[:SOURCE_MAX].rstrip("-") or None
+
+
+def source_from_query(source: str | None, ref: str | None) -> str | None:
+    """The source a sign-up link names: `?source=`, or a `?ref=` that is not a referral code.
+
+    Other tools put a campaign label in `?ref=` (`?ref=newsletter`); a real referral code
+    stays a referral and is not a source.
+    """
+    if source:
+        return clean_source(source)
+    if ref and not is_referral_code(ref):
+        return clean_source(ref)
+    return None
+
+
+def signups_by_source(limit: int = 20) -> list[tuple[str | None, int, int]]:
+    """(source, sign-ups, confirmed) for the `limit` biggest sources; None is "direct"."""
+    confirmed = sa.func.count(Supporter.confirmed_at)
+    total = sa.func.count()
+    rows = db.session.execute(
+        sa.select(Supporter.source, total, confirmed)
+        .where(Supporter.signed_at.is_not(None))
+        .group_by(Supporter.source)
+        .order_by(total.desc(), Supporter.source)
+        .limit(limit)
+    ).all()
+    return [(source, int(n), int(c)) for source, n, c in rows]
 
 
 # --- tokens and links ----------------------------------------------------------------
@@ -334,6 +385,7 @@ def sign_appeal(details: SignatureDetails, ip_hash: str | None = None) -> SignOu
             "show_publicly": details.show_publicly,
             "bulletin_consent": details.bulletin_consent,
             "referred_by": _referrer_code(details.referred_by),
+            "source": clean_source(details.source),
             "ip_hash": ip_hash,
             "signed_at": utcnow(),
         }

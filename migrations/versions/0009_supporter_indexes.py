@@ -3,14 +3,14 @@
 Every index on the supporters table is now declared on the Supporter model; this is the one
 that was redundant (a B-tree on (created_at, id) serves every lookup by created_at alone).
 
-Revision ID: 0007_supporter_indexes
-Revises: 0006, 0006_scheduled_jobs (also merging the two heads main had)
+Revision ID: 0009_supporter_indexes
+Revises: 0008_trust_sessions
 """
 
 from alembic import op
 
-revision = "0007_supporter_indexes"
-down_revision = ("0006", "0006_scheduled_jobs")
+revision = "0009_supporter_indexes"
+down_revision = "0008_trust_sessions"
 branch_labels = None
 depends_on = None
 
