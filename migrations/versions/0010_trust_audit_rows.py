@@ -1,14 +1,14 @@
 """The audit log counts the personal records each look showed, for the hourly ceiling.
 
-Revision ID: 0009_trust_audit_rows
-Revises: 0008_trust_sessions
+Revision ID: 0010_trust_audit_rows
+Revises: 0009_supporter_indexes
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_trust_audit_rows"
-down_revision = "0008_trust_sessions"
+revision = "0010_trust_audit_rows"
+down_revision = "0009_supporter_indexes"
 branch_labels = None
 depends_on = None
 
