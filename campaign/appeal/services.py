@@ -7,7 +7,9 @@ so a change, its outbox e-mail and its tally adjustment land in one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,14 +18,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from campaign.appeal.models import Supporter
-from campaign.counters.tally import count_signature
 from campaign.email_address import normalise_email
 from campaign.extensions import db
 from campaign.mail.models import SENDING, OutboxMessage
 from campaign.mail.services import queue_email
 from campaign.models import utcnow
-from campaign.regions import region_for_postcode
-from campaign.security import make_token, read_token
+from campaign.regions import AREA_NAMES, OUTSIDE_UK, region_for_postcode
+from campaign.scheduler import scheduled_job
+from campaign.security import TokenInvalid, make_token, read_token
+from campaign.tally import count_signature, signature_keys
 from campaign.urls import external_url
 
 # Token purposes: each link does one thing only (the purpose is the token's salt).
@@ -45,6 +48,8 @@ UNSUBSCRIBE_MAX_AGE = None
 CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 CODE_LENGTH = 8
 PURGE_BATCH = 500
+# The privacy notice promises: an address never confirmed is deleted after 30 days.
+UNCONFIRMED_KEPT_DAYS = 30
 # Someone typing another person's address again and again must not flood that inbox:
 # a known address gets at most this many messages an hour from repeated sign-ups.
 REPEAT_MAILS_PER_HOUR = 5
@@ -69,6 +74,7 @@ class SignatureDetails:
     show_publicly: bool = False
     bulletin_consent: bool = False
     referred_by: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,99 @@ def top_referrers(limit: int = 10) -> list[tuple[Supporter, int]]:
     return [(row[0], row[1]) for row in rows]
 
 
+@dataclass(frozen=True)
+class PublicSigner:
+    """What a signer agreed to show: a first name and an area, nothing else."""
+
+    first_name: str
+    area: str
+
+
+def recent_public_signers(limit: int = 10) -> list[PublicSigner]:
+    """The latest confirmed signers who chose to be shown (ix_supporters_public_recent)."""
+    rows = db.session.execute(
+        sa.select(Supporter.first_name, Supporter.region)
+        .where(
+            Supporter.show_publicly == sa.true(),
+            Supporter.confirmed_at.is_not(None),
+            Supporter.signed_at.is_not(None),
+        )
+        .order_by(Supporter.confirmed_at.desc())
+        .limit(limit)
+    ).all()
+    return [
+        PublicSigner(first_name or "", AREA_NAMES.get(region or OUTSIDE_UK, ""))
+        for first_name, region in rows
+    ]
+
+
+def recount_signature_tallies() -> dict[str, int]:
+    """The signature tallies recomputed from the supporters table (COUNT queries)."""
+    counted = sa.and_(Supporter.signed_at.is_not(None), Supporter.confirmed_at.is_not(None))
+    day = sa.func.date(Supporter.confirmed_at)
+    tallies: dict[str, int] = {}
+    for region, value, n in db.session.execute(
+        sa.select(Supporter.region, day, sa.func.count())
+        .where(counted)
+        .group_by(Supporter.region, day)
+    ):
+        # PostgreSQL's date() gives a date, SQLite's an ISO string.
+        confirmed_on = (
+            value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+        )
+        for key in signature_keys(region, confirmed_on):
+            tallies[key] = tallies.get(key, 0) + n
+    return tallies
+
+
+# --- sources ------------------------------------------------------------------------
+
+SOURCE_MAX = 64
+# What a source label may hold: enough for "newsletter-2026-11", "fb_ad:autumn" or an
+# origin such as "embed:https://ally.example:8443"; anything else becomes "-".
+_SOURCE_UNSAFE = re.compile(r"[^a-z0-9._:/@+-]+")
+
+
+def clean_source(raw: str | None) -> str | None:
+    """A `?source=` label made safe to store and show: lower case, a small alphabet, cut short.
+
+    Absurd input (kilobytes, control characters, markup) is cut before it is looked at,
+    and what is left is at most SOURCE_MAX characters; an empty result is None.
+    """
+    if not isinstance(raw, str):
+        return None
+    text = unicodedata.normalize("NFKC", raw[: SOURCE_MAX * 4]).strip().lower()
+    text = _SOURCE_UNSAFE.sub("-", text).strip("-")
+    return text[:SOURCE_MAX].rstrip("-") or None
+
+
+def source_from_query(source: str | None, ref: str | None) -> str | None:
+    """The source a sign-up link names: `?source=`, or a `?ref=` that is not a referral code.
+
+    Other tools put a campaign label in `?ref=` (`?ref=newsletter`); a real referral code
+    stays a referral and is not a source.
+    """
+    if source:
+        return clean_source(source)
+    if ref and not is_referral_code(ref):
+        return clean_source(ref)
+    return None
+
+
+def signups_by_source(limit: int = 20) -> list[tuple[str | None, int, int]]:
+    """(source, sign-ups, confirmed) for the `limit` biggest sources; None is "direct"."""
+    confirmed = sa.func.count(Supporter.confirmed_at)
+    total = sa.func.count()
+    rows = db.session.execute(
+        sa.select(Supporter.source, total, confirmed)
+        .where(Supporter.signed_at.is_not(None))
+        .group_by(Supporter.source)
+        .order_by(total.desc(), Supporter.source)
+        .limit(limit)
+    ).all()
+    return [(source, int(n), int(c)) for source, n, c in rows]
+
+
 # --- tokens and links ----------------------------------------------------------------
 
 
@@ -141,8 +240,6 @@ def supporter_token(purpose: str, supporter: Supporter) -> str:
 
 def supporter_from_token(purpose: str, token: str, max_age: int | None) -> Supporter:
     """The supporter a token names; TokenInvalid/TokenExpired or SupporterGone otherwise."""
-    from campaign.security import TokenInvalid
-
     payload = read_token(purpose, token, max_age=max_age)
     if not (
         isinstance(payload, list)
@@ -181,8 +278,6 @@ def thanks_token(outcome: SignOutcome) -> str:
 
 def outcome_from_thanks_token(token: str | None) -> SignOutcome | None:
     """The outcome carried by a thanks token, or None if it is missing, forged or old."""
-    from campaign.security import TokenInvalid
-
     if not token:
         return None
     try:
@@ -290,6 +385,7 @@ def sign_appeal(details: SignatureDetails, ip_hash: str | None = None) -> SignOu
             "show_publicly": details.show_publicly,
             "bulletin_consent": details.bulletin_consent,
             "referred_by": _referrer_code(details.referred_by),
+            "source": clean_source(details.source),
             "ip_hash": ip_hash,
             "signed_at": utcnow(),
         }
@@ -459,9 +555,9 @@ def erase_supporter(supporter: Supporter) -> bool:
     return True
 
 
-def purge_unconfirmed(older_than_days: int = 30) -> int:
+def purge_unconfirmed(older_than_days: int = 30, now: dt.datetime | None = None) -> int:
     """Delete supporters never confirmed within `older_than_days`; return how many."""
-    cutoff = utcnow() - dt.timedelta(days=older_than_days)
+    cutoff = (now or utcnow()) - dt.timedelta(days=older_than_days)
     stale = sa.and_(Supporter.confirmed_at.is_(None), Supporter.created_at < cutoff)
     purged = 0
     while True:
@@ -477,3 +573,10 @@ def purge_unconfirmed(older_than_days: int = 30) -> int:
             .execution_options(synchronize_session=False)
         )
         purged += len(rows)
+
+
+@scheduled_job("purge-unconfirmed-signatures", every=dt.timedelta(hours=1))
+def purge_unconfirmed_job(now: dt.datetime) -> str:
+    """Hourly: delete sign-ups and bulletin subscriptions unconfirmed after 30 days."""
+    count = purge_unconfirmed(older_than_days=UNCONFIRMED_KEPT_DAYS, now=now)
+    return f"purged {count} unconfirmed supporter{'' if count == 1 else 's'}"
