@@ -86,6 +86,7 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     ORGANISER_IDLE_SECONDS = 30 * 60  # an organisers' session unused this long ends
     ORGANISER_SESSION_SECONDS = 8 * 3600  # and any session this long after its log-in
+    PERSONAL_RECORDS_PER_HOUR = 2000  # supporters' records one account may be shown an hour
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 256 * 1024
     RATELIMIT_ENABLED = True
