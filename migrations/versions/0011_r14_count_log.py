@@ -1,13 +1,13 @@
 """The public count log: one hash-chained entry of the numbers a day.
 
-Revision ID: 0010_r14_count_log
-Revises: 0009_supporter_indexes
+Revision ID: 0011_r14_count_log
+Revises: 0010_trust_audit_rows
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0010_r14_count_log"
-down_revision = "0009_supporter_indexes"
+revision = "0011_r14_count_log"
+down_revision = "0010_trust_audit_rows"
 branch_labels = None
 depends_on = None
 
