@@ -28,6 +28,15 @@ ACTIONS: dict[str, str] = {
     "supporter.erased": "Supporter erased",
     "supporters.exported": "Supporters exported",
     "supporters.imported": "Supporters imported",
+    "event.created": "Event created",
+    "event.updated": "Event changed",
+    "event.cancelled": "Event cancelled",
+    "event.published": "Proposed event published",
+    "event.declined": "Proposed event declined",
+    "event.report_published": "Event report published",
+    "rsvps.viewed": "RSVPs looked at",
+    "rsvps.exported": "RSVPs exported",
+    "rsvp.checked_in": "Attendance marked",
 }
 
 
