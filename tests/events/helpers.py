@@ -47,9 +47,8 @@ def organiser_client(app: Flask, role: str) -> FlaskClient:
 def add_group(status: str = APPROVED, **values: object) -> Group:
     """A group row made directly (inside an app context; the caller commits)."""
     n = next(_numbers)
-    group = Group(
+    columns: dict[str, object] = dict(
         name=f"Left Group {n}",
-        name_normalised=f"left group {n}",
         kind="local-left-group",
         region="london",
         contact_name="Sam Contact",
@@ -57,8 +56,10 @@ def add_group(status: str = APPROVED, **values: object) -> Group:
         contact_email_canonical=f"contact{n}@example.org",
         decided_how="At our AGM",
         status=status,
-        **values,
     )
+    columns.update(values)
+    columns["name_normalised"] = str(columns["name"]).lower()
+    group = Group(**columns)
     db.session.add(group)
     db.session.flush()
     return group
