@@ -34,6 +34,7 @@ from campaign.extensions import db
 from campaign.groups.models import APPROVED, Group
 from campaign.mail.services import delete_mail_to, queue_email
 from campaign.models import utcnow
+from campaign.personal_data import Holder, register_holder
 from campaign.scheduler import scheduled_job
 from campaign.security import TokenInvalid, make_token, read_token
 from campaign.urls import external_url
@@ -626,3 +627,22 @@ def represented_group_ids(event: Event) -> list[int]:
             sa.select(event_groups.c.group_id).where(event_groups.c.event_id == event.id)
         )
     )
+
+
+def _rsvps_for_people(canonical: str) -> list[dict[str, str]]:
+    return [
+        {
+            "Event": rsvp.event.title,
+            "When": f"{utc_to_london(rsvp.event.starts_at):%d %B %Y, %H:%M}",
+            "Name": rsvp.name,
+            "Reply": rsvp.status,
+            "Named in the report": "yes" if rsvp.name_me else "no",
+        }
+        for rsvp in rsvps_of_address(canonical)
+    ]
+
+
+register_holder(
+    "events",
+    Holder(label="Replies to events", find=_rsvps_for_people, erase=erase_rsvps_of_address),
+)

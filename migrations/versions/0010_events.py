@@ -1,15 +1,15 @@
 """Meetings: events, the RSVPs to them, their motions and the groups represented.
 
 Revision ID: 0010_events
-Revises: 0007_r14_source
+Revises: 0008_trust_sessions
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_events'
-down_revision = '0007_r14_source'
+revision = "0010_events"
+down_revision = "0008_trust_sessions"
 branch_labels = None
 depends_on = None
 

@@ -256,3 +256,25 @@ def test_retention_deletes_unconfirmed_and_old_replies(app, client):
         assert purge_rsvps(utcnow()) == 2
         db.session.commit()
     assert [r.email for r in rsvps(app)] == ["p1@example.org"]
+
+
+def test_a_supporters_my_data_shows_and_erasure_removes_their_replies(
+    app, client, mailbox, deliver_mail
+):
+    from campaign.appeal.models import Supporter
+    from campaign.appeal.services import MY_DATA, SignatureDetails, sign_appeal, supporter_token
+
+    slug = make_event(app)
+    reply(client, slug, "alex@example.org", name="Alex Reader")
+    confirm(client, mailbox, deliver_mail, "alex@example.org")
+    with app.app_context():
+        sign_appeal(SignatureDetails(email="alex@example.org", first_name="Alex", last_name="R"))
+        db.session.commit()
+        supporter = db.session.scalar(sa.select(Supporter))
+        token = supporter_token(MY_DATA, supporter)
+    page = client.get(f"/my-data/{token}")
+    assert "Replies to events" in page.text and "Networking meeting" in page.text
+    erase = client.get(f"/my-data/{token}/erase")
+    done = client.post(f"/my-data/{token}/erase", data={"csrf_token": csrf(erase.text)})
+    assert done.status_code in (200, 303)
+    assert rsvps(app) == []
