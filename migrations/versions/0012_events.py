@@ -1,15 +1,15 @@
 """Meetings: events, the RSVPs to them, their motions and the groups represented.
 
-Revision ID: 0010_events
-Revises: 0008_trust_sessions
+Revision ID: 0012_events
+Revises: 0011_r14_count_log
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0010_events"
-down_revision = "0008_trust_sessions"
+revision = "0012_events"
+down_revision = "0011_r14_count_log"
 branch_labels = None
 depends_on = None
 
