@@ -28,6 +28,9 @@ ACTIONS: dict[str, str] = {
     "supporter.erased": "Supporter erased",
     "supporters.exported": "Supporters exported",
     "supporters.imported": "Supporters imported",
+    "bulletin.sent": "Bulletin sent",
+    "bulletin.scheduled": "Bulletin scheduled",
+    "bulletin.cancelled": "Bulletin schedule cancelled",
 }
 
 
