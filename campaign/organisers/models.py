@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,16 +13,29 @@ from campaign.appeal.models import Supporter
 from campaign.extensions import db
 from campaign.models import utcnow
 
-ADMIN, ORGANISER = "admin", "organiser"
-ROLES = (ADMIN, ORGANISER)
+# Roles in rising rank: each may do what the ranks below it may.
+#   viewer: numbers and queue counts, no personal data
+#   moderator: reviews groups and flagged sign-ups, sees only what review needs
+#   organiser: searches and exports consented contacts
+#   admin: accounts, audit log, full export, erasure
+VIEWER, MODERATOR, ORGANISER, ADMIN = "viewer", "moderator", "organiser", "admin"
+ROLES = (VIEWER, MODERATOR, ORGANISER, ADMIN)
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+
+
+def role_at_least(role: str, needed: str) -> bool:
+    """True when `role` ranks at or above `needed` (an unknown role ranks below all)."""
+    return ROLE_RANK.get(role, -1) >= ROLE_RANK[needed]
 
 
 class Organiser(UserMixin, db.Model):
-    """Someone who may log in to the organisers' room, as an admin or an organiser."""
+    """Someone who may log in to the organisers' room, with one of the ROLES."""
 
     __tablename__ = "organisers"
     __table_args__ = (
-        sa.CheckConstraint("role IN ('admin', 'organiser')", name="role_known"),
+        sa.CheckConstraint(
+            "role IN ('viewer', 'moderator', 'organiser', 'admin')", name="role_known"
+        ),
         sa.CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
     )
 
@@ -37,6 +49,8 @@ class Organiser(UserMixin, db.Model):
     last_login_at: Mapped[dt.datetime | None]
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None]
+    # Raised by one to end every session of the account at once (see sessions.py).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a disabled account cannot log in or stay in
@@ -46,11 +60,14 @@ class Organiser(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.role == ADMIN
 
+    def has_role(self, needed: str) -> bool:
+        """True when this account's role ranks at or above `needed`."""
+        return role_at_least(self.role, needed)
+
     def get_id(self) -> str:
-        # The session names the account *and* its password, so changing the password or
-        # disabling the account ends every other session at once.
-        fingerprint = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
-        return f"{self.id}:{fingerprint}"
+        # The session names the account *and* its session generation: a session made
+        # before the generation last moved no longer matches, wherever it was copied to.
+        return f"{self.id}:{self.session_generation}"
 
 
 class AuditRecord(db.Model):
