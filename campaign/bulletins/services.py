@@ -29,6 +29,7 @@ from campaign.mail.models import SENT as MESSAGE_SENT
 from campaign.mail.services import queue_email
 from campaign.models import utcnow
 from campaign.safe_markdown import markdown_problem, markdown_to_text, render_markdown
+from campaign.scheduler import scheduled_job
 from campaign.urls import external_url
 
 EXPAND_BATCH = 500
@@ -390,6 +391,12 @@ def send_due_bulletins(now: dt.datetime | None = None) -> str | None:
     if not started and not queued:
         return None
     return f"bulletins: {len(started)} started, {queued} messages queued"
+
+
+@scheduled_job("send-due-bulletins", every=dt.timedelta(minutes=1))
+def send_due_bulletins_job(now: dt.datetime) -> str | None:
+    """The worker's minute job: scheduled bulletins start, sending ones are queued."""
+    return send_due_bulletins(now)
 
 
 def progress(bulletin: Bulletin) -> Progress:

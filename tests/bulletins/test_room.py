@@ -16,6 +16,8 @@ from .conftest import (
     BODY,
     bulletin_row,
     count,
+    log_in,
+    make_organiser,
     outbox,
     run_sender,
     send_now,
@@ -207,3 +209,17 @@ def test_index_lists_bulletins(app, room):
     assert page.status_code == 200 and "First draft" in page.text
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+
+
+@pytest.mark.parametrize("role", ["viewer", "moderator"])
+def test_ranks_below_organiser_cannot_write_or_send(app, client, role):
+    make_organiser(app, f"{role}@campaign.example", role)
+    log_in(client, f"{role}@campaign.example")
+    assert client.get("/organisers/bulletins").status_code == 403
+    assert client.get("/organisers/bulletins/new").status_code == 403
+    token = csrf_from(client.get("/appeal").text)  # any form of the session
+    response = client.post(
+        "/organisers/bulletins/new", data={"subject": "S", "body": "B", "csrf_token": token}
+    )
+    assert response.status_code == 403
+    assert bulletins(app) == 0

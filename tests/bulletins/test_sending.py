@@ -16,6 +16,7 @@ from campaign.extensions import db
 from campaign.mail.models import BULK, QUEUED, OutboxMessage
 from campaign.models import utcnow
 from campaign.organisers.models import AuditRecord
+from campaign.scheduler import JOBS, run_due_jobs
 
 from .conftest import (
     add_supporter,
@@ -262,3 +263,21 @@ def test_bulletin_messages_wait_in_the_bulk_lane(app, room):
         lanes = db.session.scalars(sa.select(OutboxMessage.lane)).all()
         assert lanes == [BULK, BULK]
         assert db.session.scalars(sa.select(OutboxMessage.status)).all() == [QUEUED, QUEUED]
+
+
+def test_the_workers_scheduled_job_starts_a_due_bulletin(app, room, mailbox):
+    wanted = subscribers(app, 2)
+    bulletin_id = write_bulletin(room)
+    page = room.get(f"/organisers/bulletins/{bulletin_id}")
+    at = (dt.datetime.now() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    data = {"when": "later", "send_at": at, "csrf_token": csrf_from(page.text)}
+    room.post(f"/organisers/bulletins/{bulletin_id}/send", data=data)
+    send_at = bulletin_row(app, bulletin_id).send_at
+    with app.app_context():
+        assert "send-due-bulletins" in JOBS
+        run_due_jobs(now=send_at - dt.timedelta(minutes=5))
+        assert deliveries(app) == 0
+        summaries = run_due_jobs(now=send_at + dt.timedelta(minutes=1))
+        assert summaries["send-due-bulletins"] == "bulletins: 1 started, 2 messages queued"
+    run_sender(app)
+    assert recipients(mailbox) == sorted(wanted)

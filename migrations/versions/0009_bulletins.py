@@ -1,13 +1,13 @@
 """Outbox lanes; bulletins and their deliveries; news posts written in the room.
 
-Revision ID: 0006_bulletins
-Revises: 0005
+Revision ID: 0009_bulletins
+Revises: 0008_trust_sessions
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0006_bulletins"
-down_revision = "0005"
+revision = "0009_bulletins"
+down_revision = "0008_trust_sessions"
 branch_labels = None
 depends_on = None
 
