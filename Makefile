@@ -56,6 +56,11 @@ test-postgres: $(VENV)/.installed-test ## the suite against the local PostgreSQL
 	TEST_REQUIRE_SERVICES=1 \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# SPEC 11: the speed budgets as ratios to baselines run in the same series (docs/bench.md).
+# BENCH_QUICK=1: about 3 minutes; DEPLOY=1: nginx in front of two app servers.
+bench: $(VENV)/.installed
+	BENCH_QUICK="$(BENCH_QUICK)" DEPLOY="$(DEPLOY)" $(BIN)/python -m bench.run
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

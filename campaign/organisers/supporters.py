@@ -18,12 +18,12 @@ from typing import IO, Any
 import sqlalchemy as sa
 
 from campaign.appeal.models import LABOUR_MEMBER_CHOICES, Supporter
-from campaign.counters.tally import OUTSIDE_UK, count_signature
 from campaign.email_address import InvalidEmail, normalise_email
 from campaign.extensions import db
 from campaign.forms import CONTROL
 from campaign.organisers.features import new_referral_code
-from campaign.regions import REGIONS, normalise_postcode, region_for_postcode
+from campaign.regions import OUTSIDE_UK, REGIONS, normalise_postcode, region_for_postcode
+from campaign.tally import count_signature
 
 PAGE_SIZE = 50
 EXPORT_COLUMNS = (
@@ -171,9 +171,15 @@ def supporter_page(
     search: str | None = None,
     after: str | None = None,
     size: int = PAGE_SIZE,
+    only: sa.ColumnElement[bool] | None = None,
 ) -> SupporterPage:
-    """A page of supporters, newest first, after the cursor; it costs the same on every page."""
+    """A page of supporters, newest first, after the cursor; it costs the same on every page.
+
+    `only` narrows the list to the supporters the viewer may see (see disclosure.py).
+    """
     query = apply_search(apply_filters(sa.select(Supporter), filters), search)
+    if only is not None:
+        query = query.where(only)
     if after:
         created_at, ident = decode_cursor(after)
         query = query.where(

@@ -1,13 +1,13 @@
 """Outbox lanes; bulletins and their deliveries; news posts written in the room.
 
-Revision ID: 0009_bulletins
-Revises: 0008_trust_sessions
+Revision ID: 0012_bulletins
+Revises: 0011_r14_count_log
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0009_bulletins"
-down_revision = "0008_trust_sessions"
+revision = "0012_bulletins"
+down_revision = "0011_r14_count_log"
 branch_labels = None
 depends_on = None
 
