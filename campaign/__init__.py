@@ -81,20 +81,12 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-<<<<<<< HEAD
-    from campaign import appeal, bulletins, counters, groups, organisers, programme
-=======
-    from campaign import appeal, counters, groups, organisers, programme, share
->>>>>>> main
+    from campaign import appeal, bulletins, counters, groups, organisers, programme, share
     from campaign.mail import bp as mail_bp
     from campaign.mail import init_inline_sender
 
     app.register_blueprint(programme.bp)
-<<<<<<< HEAD
-    for feature in (appeal, groups, counters, organisers, bulletins):
-=======
-    for feature in (appeal, groups, counters, organisers, share):
->>>>>>> main
+    for feature in (appeal, groups, counters, organisers, share, bulletins):
         feature.init_app(app)
     app.register_blueprint(mail_bp)
     init_inline_sender(app)
