@@ -1,13 +1,13 @@
 """Outbox lanes; bulletins and their deliveries; news posts written in the room.
 
-Revision ID: 0012_bulletins
-Revises: 0011_r14_count_log
+Revision ID: 0013_bulletins
+Revises: 0012_events
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0012_bulletins"
-down_revision = "0011_r14_count_log"
+revision = "0013_bulletins"
+down_revision = "0012_events"
 branch_labels = None
 depends_on = None
 
