@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.extensions import db
@@ -38,6 +39,8 @@ class Supporter(db.Model):
         sa.CheckConstraint(
             "referred_by IS NULL OR referred_by <> referral_code", name="not_self_referred"
         ),
+        # How many sign-ups one client address made lately (held beyond a threshold).
+        sa.Index("ix_supporters_ip_hash_created_at", "ip_hash", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,13 +67,23 @@ class Supporter(db.Model):
     signed_at: Mapped[dt.datetime | None]
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     unsubscribed_at: Mapped[dt.datetime | None]
+    # Set when the sign-up came in a flood from one client address: it is not counted,
+    # confirmed or not, until a moderator releases it at the abuse desk.
+    held_at: Mapped[dt.datetime | None] = mapped_column(index=True)
 
     @property
     def subscribed(self) -> bool:
         """Whether the bulletin may be sent: consent given and not withdrawn."""
         return self.bulletin_consent and self.unsubscribed_at is None
 
-    @property
+    @hybrid_property
     def counted(self) -> bool:
-        """Whether this row counts as a signature of the appeal."""
-        return self.signed_at is not None and self.confirmed_at is not None
+        """Whether this row counts as a signature: signed, confirmed and not held."""
+        return self.signed_at is not None and self.confirmed_at is not None and not self.held_at
+
+    @counted.inplace.expression
+    @classmethod
+    def _counted_expression(cls) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            cls.signed_at.is_not(None), cls.confirmed_at.is_not(None), cls.held_at.is_(None)
+        )

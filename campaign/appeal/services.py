@@ -123,7 +123,7 @@ def top_referrers_query() -> sa.Select:
     return (
         sa.select(Supporter, signatures)
         .join(referred, referred.referred_by == Supporter.referral_code)
-        .where(referred.signed_at.is_not(None), referred.confirmed_at.is_not(None))
+        .where(referred.counted)
         .group_by(Supporter.id)
         .order_by(signatures.desc(), Supporter.id)
     )
@@ -318,8 +318,27 @@ def _by_canonical(canonical: str) -> Supporter | None:
     return db.session.scalar(sa.select(Supporter).where(Supporter.email_canonical == canonical))
 
 
-def sign_appeal(details: SignatureDetails, ip_hash: str | None = None) -> SignOutcome:
+def _busy_client(ip_hash: str | None, hold_after: int | None) -> bool:
+    """Whether this client address made `hold_after` sign-ups or more in the last hour."""
+    if ip_hash is None or hold_after is None:
+        return False
+    since = utcnow() - dt.timedelta(hours=1)
+    recent = (
+        sa.select(sa.literal(1))
+        .where(Supporter.ip_hash == ip_hash, Supporter.created_at >= since)
+        .limit(hold_after)  # counting stops at the threshold, however big the flood
+        .subquery()
+    )
+    return db.session.scalar(sa.select(sa.func.count()).select_from(recent)) >= hold_after
+
+
+def sign_appeal(
+    details: SignatureDetails, ip_hash: str | None = None, hold_after: int | None = None
+) -> SignOutcome:
     """Record a pending signature and queue its confirmation e-mail.
+
+    Beyond `hold_after` sign-ups an hour from one client address, a new signature is
+    held for review: taken and confirmable, but not counted until a moderator releases it.
 
     An address already known changes nothing in the database: its owner is e-mailed
     ("you have already signed", the confirmation link again, or how to add a signature
@@ -347,6 +366,7 @@ def sign_appeal(details: SignatureDetails, ip_hash: str | None = None) -> SignOu
             "source": clean_source(details.source),
             "ip_hash": ip_hash,
             "signed_at": utcnow(),
+            "held_at": utcnow() if _busy_client(ip_hash, hold_after) else None,
         }
     )
     if new_id is not None:
@@ -381,7 +401,8 @@ def confirm_signature(supporter: Supporter) -> bool:
     db.session.refresh(supporter)
     if result.rowcount != 1:
         return False
-    count_signature(supporter, +1)
+    if supporter.counted:  # a held sign-up counts only once a moderator releases it
+        count_signature(supporter, +1)
     return True
 
 

@@ -325,6 +325,7 @@ def recent_public_signers(limit: int = 10) -> list[PublicSigner]:
             Supporter.show_publicly == sa.true(),
             Supporter.confirmed_at.is_not(None),
             Supporter.signed_at.is_not(None),
+            Supporter.held_at.is_(None),
         )
         .order_by(Supporter.confirmed_at.desc())
         .limit(limit)
@@ -394,7 +395,7 @@ def actual_tallies() -> dict[str, int]:
     from campaign.appeal.models import Supporter
     from campaign.groups.models import APPROVED, Group
 
-    counted = sa.and_(Supporter.signed_at.is_not(None), Supporter.confirmed_at.is_not(None))
+    counted = Supporter.counted
     actual: dict[str, int] = {}
 
     def add(key: str, n: int) -> None:
