@@ -18,6 +18,7 @@ from campaign.errors import init_errors
 from campaign.extensions import csrf, db, limiter, mailer, migrate
 from campaign.scheduler import init_scheduler
 from campaign.security import init_security
+from campaign.wording import counted
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,3 +132,5 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("thousands")
     def thousands(value: int) -> str:
         return f"{value:,}"
+
+    app.add_template_filter(counted, "counted")

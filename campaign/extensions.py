@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from campaign.security import client_ip_hash
+from campaign.clients import client_ip_hash
 
 
 class Base(DeclarativeBase):

@@ -1,16 +1,14 @@
-"""Organiser accounts, the append-only audit log, and the supporter indexes the room needs."""
+"""Organiser accounts and the append-only audit log."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any
 
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign.appeal.models import Supporter
 from campaign.extensions import db
 from campaign.models import utcnow
 
@@ -50,6 +48,8 @@ class Organiser(UserMixin, db.Model):
     last_login_at: Mapped[dt.datetime | None]
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None]
+    # Raised by one to end every session of the account at once (see sessions.py).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a disabled account cannot log in or stay in
@@ -64,10 +64,9 @@ class Organiser(UserMixin, db.Model):
         return role_at_least(self.role, needed)
 
     def get_id(self) -> str:
-        # The session names the account *and* its password, so changing the password or
-        # disabling the account ends every other session at once.
-        fingerprint = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
-        return f"{self.id}:{fingerprint}"
+        # The session names the account *and* its session generation: a session made
+        # before the generation last moved no longer matches, wherever it was copied to.
+        return f"{self.id}:{self.session_generation}"
 
 
 class AuditRecord(db.Model):
@@ -82,22 +81,3 @@ class AuditRecord(db.Model):
     target: Mapped[str | None] = mapped_column(sa.String(300))
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
-
-
-# Indexes on the supporters table for the organisers' list: keyset pagination walks
-# (created_at, id) newest first; search looks up a last name (case-insensitively) or a
-# postcode, by exact value or prefix. On PostgreSQL the pattern_ops classes let LIKE 'x%'
-# use the index whatever the database's collation.
-supporters_newest_first = sa.Index(
-    "ix_supporters_created_at_id", Supporter.created_at, Supporter.id
-)
-supporters_by_last_name = sa.Index(
-    "ix_supporters_last_name_lower",
-    sa.func.lower(Supporter.last_name).label("last_name_lower"),
-    postgresql_ops={"last_name_lower": "text_pattern_ops"},
-)
-supporters_by_postcode = sa.Index(
-    "ix_supporters_postcode",
-    Supporter.postcode,
-    postgresql_ops={"postcode": "varchar_pattern_ops"},
-)

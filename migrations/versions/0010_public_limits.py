@@ -1,13 +1,13 @@
 """Rate-limit counters shared by all processes; sign-ups held for review; per-client index.
 
-Revision ID: 0008_public_limits
-Revises: 0007_r14_source
+Revision ID: 0010_public_limits
+Revises: 0009_supporter_indexes
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0008_public_limits"
-down_revision = "0007_r14_source"
+revision = "0010_public_limits"
+down_revision = "0009_supporter_indexes"
 branch_labels = None
 depends_on = None
 
