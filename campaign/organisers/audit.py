@@ -26,6 +26,9 @@ ACTIONS: dict[str, str] = {
     "group.rejected": "Group rejected",
     "group.fee_paid": "Group fee recorded",
     "supporter.erased": "Supporter erased",
+    "supporters.listed": "Supporters listed or searched",
+    "supporter.viewed": "Supporter's record viewed",
+    "supporters.ceiling": "Refused: personal-data ceiling reached",
     "supporters.exported": "Supporters exported",
     "supporters.imported": "Supporters imported",
 }

@@ -1,13 +1,13 @@
 """Rate-limit counters shared by all processes; sign-ups held for review; per-client index.
 
-Revision ID: 0010_public_limits
-Revises: 0009_supporter_indexes
+Revision ID: 0011_public_limits
+Revises: 0010_trust_audit_rows
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0010_public_limits"
-down_revision = "0009_supporter_indexes"
+revision = "0011_public_limits"
+down_revision = "0010_trust_audit_rows"
 branch_labels = None
 depends_on = None
 
