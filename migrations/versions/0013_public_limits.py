@@ -1,13 +1,13 @@
 """Rate-limit counters shared by all processes; sign-ups held for review; per-client index.
 
-Revision ID: 0011_public_limits
-Revises: 0010_trust_audit_rows
+Revision ID: 0013_public_limits
+Revises: 0012_events
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0011_public_limits"
-down_revision = "0010_trust_audit_rows"
+revision = "0013_public_limits"
+down_revision = "0012_events"
 branch_labels = None
 depends_on = None
 
