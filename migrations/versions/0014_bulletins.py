@@ -1,13 +1,13 @@
 """Outbox lanes; bulletins and their deliveries; news posts written in the room.
 
-Revision ID: 0013_bulletins
-Revises: 0012_events
+Revision ID: 0014_bulletins
+Revises: 0013_public_limits
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0013_bulletins"
-down_revision = "0012_events"
+revision = "0014_bulletins"
+down_revision = "0013_public_limits"
 branch_labels = None
 depends_on = None
 
