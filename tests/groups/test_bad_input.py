@@ -125,6 +125,49 @@ def test_broken_utf8_is_refused(app, client):
     assert group_rows(app) == []
 
 
+@pytest.mark.parametrize(
+    ("replaced", "part"),
+    [
+        ("name", b'name="name"\r\n\r\nLe\xffeds'),  # a field value that is not UTF-8
+        ("town", b'name="t\xffown"\r\n\r\nLeeds'),  # a field name that is not UTF-8
+        ("statement", b'name="statement"\r\n\r\nWe \xef\xbf\xbd'),  # U+FFFD as such
+    ],
+)
+def test_broken_utf8_in_a_multipart_body_is_refused(app, client, replaced, part):
+    # A browser may send the form as multipart/form-data: the same bytes, the same answer.
+    token = csrf_from(client.get("/groups/affiliate").text)
+    fields = {**affiliation(), "csrf_token": token}
+    del fields[replaced]
+    boundary = b"----campaign-test-boundary"
+    parts = [
+        b'Content-Disposition: form-data; name="%s"\r\n\r\n%s' % (k.encode(), v.encode())
+        for k, v in fields.items()
+    ]
+    parts.append(b"Content-Disposition: form-data; " + part)
+    body = b"".join(b"--" + boundary + b"\r\n" + p + b"\r\n" for p in parts)
+    body += b"--" + boundary + b"--\r\n"
+    response = client.post(
+        "/groups/affiliate",
+        data=body,
+        content_type="multipart/form-data; boundary=" + boundary.decode(),
+    )
+    assert response.status_code == 400
+    assert "characters we could not read" in response.text
+    assert group_rows(app) == [] and outbox_count(app) == 0
+
+
+def test_a_multipart_body_is_read_like_a_url_encoded_one(app, client):
+    # The guard above must not refuse a good multipart body: it is stored as sent.
+    token = csrf_from(client.get("/groups/affiliate").text)
+    response = client.post(
+        "/groups/affiliate",
+        data={**affiliation(name="Łódź Left Café"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    assert [g.name for g in group_rows(app)] == ["Łódź Left Café"]
+
+
 def test_honeypot_gets_the_same_answer_and_stores_nothing(app, post_affiliation):
     response = post_affiliation(fax_number="0800 BOT")
     assert response.status_code == 303
