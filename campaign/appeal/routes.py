@@ -16,7 +16,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_wtf import FlaskForm
 
 from campaign.appeal import bp
 from campaign.appeal.forms import (
@@ -55,9 +54,10 @@ from campaign.appeal.services import (
     unsubscribe,
 )
 from campaign.content import current_content
-from campaign.errors import HTMX_SWAPPED_ERRORS
 from campaign.extensions import csrf, db, limiter
+from campaign.forms import ButtonForm
 from campaign.htmx import is_htmx, render_page_or_fragment
+from campaign.link_problem import link_problem
 from campaign.personal_data import held_about
 from campaign.regions import normalise_postcode, region_for_postcode, region_name
 from campaign.security import TokenExpired, TokenInvalid, client_ip_hash, no_store
@@ -71,10 +71,6 @@ SIGN_LIMIT = _limit("APPEAL_SIGN_RATE_LIMIT")
 TOKEN_LIMIT = _limit("APPEAL_TOKEN_RATE_LIMIT")
 
 
-class ButtonForm(FlaskForm):
-    """A form that is only a button: the CSRF token is its one field."""
-
-
 def _page_context(**context: Any) -> dict[str, Any]:
     return {
         "appeal": current_content().appeal,
@@ -85,24 +81,30 @@ def _page_context(**context: Any) -> dict[str, Any]:
 
 
 def _link_problem(error: Exception) -> Response:
+    home = ("Go to the home page", url_for("programme.home"))
     if isinstance(error, TokenExpired):
-        status, title = 410, "This link has expired"
-    elif isinstance(error, SupporterGone):
-        status, title = 404, "Nothing is held for this link"
-    else:
-        status, title = 400, "This link is not valid"
-    response = make_response(
-        render_template("appeal/link_problem.html", title=title, error=error), status
+        return link_problem(
+            "This link has expired",
+            "Confirmation links work for 7 days. To get a fresh one, sign again with the same "
+            "e-mail address: we will send you a new link.",
+            410,
+            [("Sign again", url_for("appeal.sign")), home],
+        )
+    if isinstance(error, SupporterGone):
+        return link_problem(
+            "Nothing is held for this link",
+            "We hold no data for this link: it has been erased, or was deleted because it "
+            "was never confirmed.",
+            404,
+            [home],
+        )
+    return link_problem(
+        "This link is not valid",
+        "The link may have been cut short or mistyped. Copy the whole link from our e-mail "
+        "into your browser's address bar.",
+        400,
+        [home],
     )
-    # htmx does not swap these statuses in, so a boosted link or button (on a my-data page
-    # whose data was erased in another tab, say) would do nothing: a link goes there for
-    # real; a button reloads its page, which then says what is wrong with the link.
-    if request.headers.get("HX-Boosted") == "true" and status not in HTMX_SWAPPED_ERRORS:
-        if request.method == "GET":
-            response.headers["HX-Redirect"] = request.full_path.rstrip("?")
-        else:
-            response.headers["HX-Refresh"] = "true"
-    return no_store(response)
 
 
 def _supporter(purpose: str, token: str, max_age: int | None) -> Supporter:

@@ -11,7 +11,7 @@ from flask import Response, abort, flash, make_response, redirect, render_templa
 from flask_login import current_user
 
 from campaign.events import admin_bp as bp
-from campaign.events.forms import ButtonForm, CancelEventForm, DoorSearchForm, EventForm, ReportForm
+from campaign.events.forms import CancelEventForm, DoorSearchForm, EventForm, ReportForm
 from campaign.events.models import EVENT_STATUSES, GOING, WAITING, Event, Rsvp
 from campaign.events.services import (
     EventProblem,
@@ -31,6 +31,7 @@ from campaign.events.services import (
     utc_to_london,
 )
 from campaign.extensions import db
+from campaign.forms import ButtonForm
 from campaign.htmx import render_page_or_fragment
 from campaign.organisers.access import allow, guard_organiser_room
 from campaign.organisers.audit import record_audit

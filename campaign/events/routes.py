@@ -16,10 +16,9 @@ from flask import (
 )
 
 from campaign.appeal.services import SignatureDetails, sign_appeal
-from campaign.errors import render_error
 from campaign.events import bp
 from campaign.events.calendar import atom_feed, calendar
-from campaign.events.forms import ButtonForm, ProposalRequestForm, ProposedEventForm, RsvpForm
+from campaign.events.forms import ProposalRequestForm, ProposedEventForm, RsvpForm
 from campaign.events.models import EVENT_KINDS, PROPOSED, Event, Rsvp
 from campaign.events.services import (
     RSVP_CONFIRM,
@@ -42,7 +41,9 @@ from campaign.events.services import (
     utc_to_london,
 )
 from campaign.extensions import db, limiter
+from campaign.forms import ButtonForm
 from campaign.htmx import is_htmx, render_page_or_fragment
+from campaign.link_problem import link_problem
 from campaign.models import utcnow
 from campaign.regions import REGIONS
 from campaign.security import TokenExpired, TokenInvalid, client_ip_hash, no_store
@@ -56,14 +57,20 @@ def _post_limit() -> str:
 
 
 def _link_problem(error: Exception) -> Response:
+    events = [("Events", url_for("events.index"))]
     if isinstance(error, TokenExpired):
-        return no_store(
-            render_error(410, "This link has expired. Reply again from the event's page.")
+        return link_problem(
+            "This link has expired", "Reply again from the event's page.", 410, events
         )
     if isinstance(error, RsvpGone):
-        return no_store(render_error(404, "We hold nothing for this link: it was erased."))
-    return no_store(
-        render_error(400, "This link is not valid. Copy the whole link from our e-mail.")
+        return link_problem(
+            "Nothing is held for this link",
+            "We hold nothing for this link: it was erased.",
+            404,
+            events,
+        )
+    return link_problem(
+        "This link is not valid", "Copy the whole link from our e-mail.", 400, events
     )
 
 

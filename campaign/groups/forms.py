@@ -209,8 +209,12 @@ class AffiliationForm(FlaskForm):
             NumberRange(0, MAX_MEMBERS, message="Enter a number of members from 0 to 10,000,000."),
         ],
     )
+    # Labelled in the singular: the error summary names "Representative 2, e-mail".
     representatives = RepresentativeList(
-        FormField(RepresentativeForm), min_entries=MAX_REPRESENTATIVES, max_entries=3
+        FormField(RepresentativeForm),
+        label="Representative",
+        min_entries=MAX_REPRESENTATIVES,
+        max_entries=3,
     )
     decided_how = StringField(
         "How the affiliation was decided",

@@ -35,6 +35,7 @@ from campaign.groups.services import (
     withdraw_group,
 )
 from campaign.htmx import is_htmx, render_page_or_fragment
+from campaign.link_problem import link_problem
 from campaign.security import TokenExpired, TokenInvalid, client_ip_hash, no_store, read_token
 
 MAX_SEARCH = 100
@@ -183,8 +184,11 @@ def _group_from_token(purpose: str, token: str, max_age: int) -> Group:
 
 
 def _link_problem(title: str, message: str | None, status: int = 400) -> Response:
-    page = render_template("groups/link_problem.html", title=title, message=message)
-    return current_app.make_response((page, status))
+    ways_on = [
+        ("The affiliation form", url_for("groups.affiliate")),
+        ("The directory of groups", url_for("groups.directory")),
+    ]
+    return link_problem(title, message, status, ways_on)
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])

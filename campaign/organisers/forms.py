@@ -80,10 +80,6 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
-    """A button that only carries the CSRF token (approve, erase confirmations)."""
-
-
 class RejectForm(FlaskForm):
     reason = TextAreaField(
         "Reason (e-mailed to the group's contact)",

@@ -22,6 +22,7 @@ from flask_wtf import FlaskForm
 
 from campaign.appeal.models import Supporter
 from campaign.extensions import db, limiter
+from campaign.forms import ButtonForm
 from campaign.groups.models import Group
 from campaign.htmx import is_htmx, render_page_or_fragment
 from campaign.models import utcnow
@@ -54,7 +55,6 @@ from campaign.organisers.features import (
     review_queue,
 )
 from campaign.organisers.forms import (
-    ActionForm,
     AuditFilterForm,
     EraseForm,
     ExportForm,
@@ -269,7 +269,7 @@ def approve(group_id: int) -> ResponseReturnValue:
         approve_group(group, by=current_user.email)
         return f"{group.name} is approved.", {}
 
-    return _decide(group_id, ActionForm(), "group.approved", decision)
+    return _decide(group_id, ButtonForm(), "group.approved", decision)
 
 
 @bp.post("/groups/<int:group_id>/reject")
