@@ -14,9 +14,9 @@ from collections.abc import Callable
 from flask import Response, abort, current_app, make_response, render_template, request
 
 from campaign.appeal.services import recent_public_signers
+from campaign.charts import bar_chart, day_chart, day_series
 from campaign.content import current_content
 from campaign.counters import bp
-from campaign.counters.charts import day_chart, day_series, region_chart
 from campaign.counters.countlog import FORMAT, log_entries, verify_chain
 from campaign.counters.openapi import openapi_document
 from campaign.counters.services import (
@@ -30,6 +30,7 @@ from campaign.counters.services import (
 from campaign.groups.models import GROUP_KINDS, GROUP_REGIONS
 from campaign.groups.services import public_groups
 from campaign.models import utcnow
+from campaign.regions import NATIONAL
 from campaign.urls import external_url
 
 RENDER_CACHE_LIMIT = 256
@@ -132,11 +133,13 @@ def openapi():
 def numbers():
     """The public numbers page: counters, charts by region and by day, recent signers."""
     counts = current_counts()
-    series = day_series(counts, utcnow().date())
+    series = day_series({d.day: d.signatures for d in counts.days}, utcnow().date())
+    # UK-wide bodies have groups but no signatures: the chart leaves them out.
+    by_region = [(a.name, a.signatures) for a in counts.areas if a.area != NATIONAL]
     return render_template(
         "counters/numbers.html",
         counts=counts,
-        regions=region_chart(counts),
+        regions=bar_chart(by_region),
         days=day_chart(series),
         recent=recent_public_signers(RECENT_SIGNERS),
     )

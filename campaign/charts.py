@@ -1,14 +1,17 @@
-"""Server-rendered SVG charts: the geometry here, the markup in templates/counters/_charts.html."""
+"""Server-rendered SVG charts: the geometry here, the markup in templates/_charts.html.
+
+Plain numbers in, bars out: the public numbers page and the organisers' dashboard draw
+their charts with the same two functions, so a fix to one is a fix to both.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from campaign.counters.services import Counts
-
-REGION_ROW = 30  # px per bar in the region chart
-REGION_LABEL_WIDTH = 200  # "Yorkshire and the Humber" at 14px
+BAR_ROW = 30  # px per bar in a bar chart
+BAR_LABEL_WIDTH = 200  # "Yorkshire and the Humber" at 14px
 # Narrow enough that on a phone the charts shrink by no more than about a third, so their
 # 14px labels stay readable; site.css caps the width on wide screens.
 CHART_WIDTH = 480
@@ -54,48 +57,48 @@ def nice_ceiling(value: int) -> int:
         magnitude *= 10
 
 
-def region_chart(counts: Counts) -> Chart:
-    """Horizontal bars of signatures per region, largest first (UK-wide bodies excluded)."""
-    areas = [a for a in counts.areas if a.area != "national"]
-    areas.sort(key=lambda a: -a.signatures)  # stable: equal counts keep the regions' order
-    top = max((a.signatures for a in areas), default=0)
-    scale = (CHART_WIDTH - REGION_LABEL_WIDTH - 60) / max(top, 1)
+def bar_chart(items: Sequence[tuple[str, int]]) -> Chart:
+    """Horizontal bars of (label, value) pairs, largest first (equal values keep their order)."""
+    items = sorted(items, key=lambda item: -item[1])
+    top = max((value for _, value in items), default=0)
+    scale = (CHART_WIDTH - BAR_LABEL_WIDTH - 60) / max(top, 1)
     bars = []
-    for i, area in enumerate(areas):
-        y = i * REGION_ROW + 4
-        width = area.signatures * scale
+    for i, (label, value) in enumerate(items):
+        y = i * BAR_ROW + 4
+        width = value * scale
         bars.append(
             Bar(
-                label=area.name,
-                value=area.signatures,
-                x=REGION_LABEL_WIDTH,
+                label=label,
+                value=value,
+                x=BAR_LABEL_WIDTH,
                 y=y,
                 width=round(width, 1),
-                height=REGION_ROW - 8,
-                text_x=round(REGION_LABEL_WIDTH + width + 6, 1),
-                text_y=y + REGION_ROW / 2,
+                height=BAR_ROW - 8,
+                text_x=round(BAR_LABEL_WIDTH + width + 6, 1),
+                text_y=y + BAR_ROW / 2,
             )
         )
     return Chart(
         width=CHART_WIDTH,
-        height=len(areas) * REGION_ROW + 4,
+        height=len(items) * BAR_ROW + 4,
         bars=tuple(bars),
         max_value=top,
-        total=sum(a.signatures for a in areas),
+        total=sum(value for _, value in items),
     )
 
 
-def day_series(counts: Counts, last_day: dt.date, days: int = 30) -> list[tuple[dt.date, int]]:
-    """Signatures per day for the `days` days ending on `last_day`, zeros filled in."""
-    by_day = {d.day: d.signatures for d in counts.days}
+def day_series(
+    by_day: Mapping[dt.date, int], last_day: dt.date, days: int = 30
+) -> list[tuple[dt.date, int]]:
+    """The count of each of the `days` days ending on `last_day`, zeros filled in."""
     first = last_day - dt.timedelta(days=days - 1)
     return [
         (day, by_day.get(day, 0)) for day in (first + dt.timedelta(days=i) for i in range(days))
     ]
 
 
-def day_chart(series: list[tuple[dt.date, int]]) -> Chart:
-    """Columns of signatures per day, with the axis top and a few dates along the bottom."""
+def day_chart(series: Sequence[tuple[dt.date, int]]) -> Chart:
+    """Columns of a count per day, with the axis top and a few dates along the bottom."""
     top = nice_ceiling(max((n for _, n in series), default=0))
     plot_width = CHART_WIDTH - DAY_PLOT_LEFT - 8
     plot_height = DAY_CHART_HEIGHT - DAY_PLOT_TOP - DAY_PLOT_BOTTOM
