@@ -78,12 +78,12 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from campaign import appeal, counters, groups, organisers, programme
+    from campaign import appeal, counters, groups, organisers, paper, programme
     from campaign.mail import bp as mail_bp
     from campaign.mail import init_inline_sender
 
     app.register_blueprint(programme.bp)
-    for feature in (appeal, groups, counters, organisers):
+    for feature in (appeal, groups, counters, organisers, paper):
         feature.init_app(app)
     app.register_blueprint(mail_bp)
     init_inline_sender(app)
