@@ -24,7 +24,7 @@ from flask import (
 from flask_login import current_user, logout_user
 
 from campaign.htmx import is_htmx
-from campaign.organisers.models import ADMIN, ORGANISER
+from campaign.organisers.models import ADMIN, ROLES
 
 PUBLIC = "public"
 LOGGED_IN_AT, SEEN_AT = "organiser_login_at", "organiser_seen_at"
@@ -32,8 +32,8 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 
 def allow(role: str) -> Callable[[View], View]:
-    """Declare who may use a view: PUBLIC, ORGANISER (organisers and admins) or ADMIN."""
-    if role not in (PUBLIC, ORGANISER, ADMIN):
+    """Declare who may use a view: PUBLIC, or the lowest role (see ROLES) that may."""
+    if role != PUBLIC and role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
 
     def declare(view: View) -> View:
@@ -92,6 +92,6 @@ def guard_organiser_room() -> Response | None:
         session.clear()
         return to_login("Your session has expired. Please log in again.")
     session[SEEN_AT] = now
-    if role == ADMIN and current_user.role != ADMIN:
+    if not current_user.has_role(role):
         abort(403)
     return None

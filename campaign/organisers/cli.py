@@ -59,7 +59,12 @@ password_stdin = click.option(
 
 @bp.cli.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(ROLES), required=True, help="admin or organiser")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    required=True,
+    help="viewer, moderator, organiser or admin",
+)
 @click.option("--name", default="", help="How the organiser is shown (default: from the e-mail).")
 @password_stdin
 def create(email: str, role: str, name: str, password_stdin: bool) -> None:

@@ -14,16 +14,29 @@ from campaign.appeal.models import Supporter
 from campaign.extensions import db
 from campaign.models import utcnow
 
-ADMIN, ORGANISER = "admin", "organiser"
-ROLES = (ADMIN, ORGANISER)
+# Roles in rising rank: each may do what the ranks below it may.
+#   viewer: numbers and queue counts, no personal data
+#   moderator: reviews groups and flagged sign-ups, sees only what review needs
+#   organiser: searches and exports consented contacts
+#   admin: accounts, audit log, full export, erasure
+VIEWER, MODERATOR, ORGANISER, ADMIN = "viewer", "moderator", "organiser", "admin"
+ROLES = (VIEWER, MODERATOR, ORGANISER, ADMIN)
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+
+
+def role_at_least(role: str, needed: str) -> bool:
+    """True when `role` ranks at or above `needed` (an unknown role ranks below all)."""
+    return ROLE_RANK.get(role, -1) >= ROLE_RANK[needed]
 
 
 class Organiser(UserMixin, db.Model):
-    """Someone who may log in to the organisers' room, as an admin or an organiser."""
+    """Someone who may log in to the organisers' room, with one of the ROLES."""
 
     __tablename__ = "organisers"
     __table_args__ = (
-        sa.CheckConstraint("role IN ('admin', 'organiser')", name="role_known"),
+        sa.CheckConstraint(
+            "role IN ('viewer', 'moderator', 'organiser', 'admin')", name="role_known"
+        ),
         sa.CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
     )
 
@@ -45,6 +58,10 @@ class Organiser(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == ADMIN
+
+    def has_role(self, needed: str) -> bool:
+        """True when this account's role ranks at or above `needed`."""
+        return role_at_least(self.role, needed)
 
     def get_id(self) -> str:
         # The session names the account *and* its password, so changing the password or

@@ -11,7 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 from campaign.extensions import db
 from campaign.groups.models import Group
 from campaign.organisers.access import PUBLIC, required_role
-from campaign.organisers.models import ADMIN, ORGANISER
+from campaign.organisers.models import ADMIN, ROLES, Organiser, role_at_least
 
 from .conftest import (
     ORGANISER_EMAIL,
@@ -44,8 +44,8 @@ def test_the_room_has_routes_and_each_declares_a_role(app):
     with app.test_request_context():
         for endpoint, _, _ in rules:
             view = app.view_functions[endpoint]
-            assert getattr(view, "organiser_role", None) in (PUBLIC, ORGANISER, ADMIN), endpoint
-            assert required_role(endpoint) in (PUBLIC, ORGANISER, ADMIN)
+            assert getattr(view, "organiser_role", None) in (PUBLIC, *ROLES), endpoint
+            assert required_role(endpoint) in (PUBLIC, *ROLES)
     public = {e for e, _, _ in rules if app.view_functions[e].organiser_role == PUBLIC}
     assert public == {"organisers.login"}
 
@@ -78,6 +78,37 @@ def test_organisers_get_403_on_every_admin_route(app, organiser_client):
         if (endpoint, url, method) in admin_only or skip:
             continue
         assert organiser_client.get(url).status_code in (200, 404), url
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_opens_exactly_the_pages_of_its_rank(app, client, role):
+    """The role-by-route matrix, from the url map: below a page's rank, 403; at or above, in."""
+    make_organiser(app, f"{role}@example.org", role)
+    log_in(client, f"{role}@example.org")
+    for endpoint, url, method in organiser_rules(app):
+        needed = required_role_of(app, endpoint)
+        if needed == PUBLIC or method != "GET":
+            continue
+        status = client.get(url).status_code
+        if role_at_least(role, needed):
+            assert status in (200, 404), (role, url, status)
+        else:
+            assert status == 403, (role, url, status)
+
+
+def required_role_of(app: Flask, endpoint: str) -> str:
+    with app.test_request_context():
+        return required_role(endpoint)
+
+
+def test_the_database_refuses_an_unknown_role(app):
+    make_organiser(app, "someone@example.org", "viewer")
+    with app.app_context():
+        organiser = db.session.execute(db.select(Organiser)).scalar_one()
+        organiser.role = "superuser"
+        with pytest.raises(Exception, match="(?i)check"):
+            db.session.commit()
+        db.session.rollback()
 
 
 def test_admin_pages_open_for_admins(admin_client):
