@@ -27,7 +27,13 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from campaign.content import Goal, current_content
-from campaign.counters.tally import CHANGED_FLAG, OUTSIDE_UK, read_tallies, set_tallies
+from campaign.counters.tally import (
+    CHANGED_FLAG,
+    OUTSIDE_UK,
+    PAPER_TALLY,
+    read_tallies,
+    set_tallies,
+)
 from campaign.extensions import db
 from campaign.groups.models import GROUP_KINDS, NATIONAL
 from campaign.regions import REGIONS
@@ -85,7 +91,7 @@ class DayCount:
 class Counts:
     """Every public number, as of one read of the tallies."""
 
-    signatures: int
+    signatures: int  # online and on paper together: what the goals count
     groups: int
     kinds: tuple[KindCount, ...]  # every kind, in the directory's order
     areas: tuple[AreaCount, ...]  # the 12 regions, then outside the UK, then UK-wide
@@ -93,6 +99,8 @@ class Counts:
     goals: tuple[Goal, ...]  # smallest first
     wording: dict[str, str]
     etag: str  # changes whenever any number does
+    signatures_online: int = 0  # confirmed through the site
+    signatures_paper: int = 0  # gathered on paper forms and entered by the organisers
 
     @property
     def signatures_label(self) -> str:
@@ -162,8 +170,11 @@ def build_counts(tallies: dict[str, int]) -> Counts:
             except ValueError:
                 log.warning("ignoring malformed tally key %r", key)
     days.sort(key=lambda d: d.day)
+    online, paper = tallies.get("signatures", 0), tallies.get(PAPER_TALLY, 0)
     return Counts(
-        signatures=tallies.get("signatures", 0),
+        signatures=online + paper,
+        signatures_online=online,
+        signatures_paper=paper,
         groups=tallies.get("groups", 0),
         kinds=kinds,
         areas=areas,
@@ -390,9 +401,11 @@ class Drift:
 
 
 def actual_tallies() -> dict[str, int]:
-    """Every tally recomputed from the supporters and groups tables (COUNT queries)."""
+    """Every tally recomputed from the supporters, groups and paper batches (COUNT queries)."""
     from campaign.appeal.models import Supporter
     from campaign.groups.models import APPROVED, Group
+    from campaign.paper.models import COUNTED as PAPER_COUNTED
+    from campaign.paper.models import PaperBatch
 
     counted = sa.and_(Supporter.signed_at.is_not(None), Supporter.confirmed_at.is_not(None))
     actual: dict[str, int] = {}
@@ -412,6 +425,13 @@ def actual_tallies() -> dict[str, int]:
     ):
         iso = value.isoformat() if isinstance(value, dt.date) else str(value)[:10]
         add(f"signatures:day:{iso}", n)
+    paper = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(PaperBatch.signatures), 0)).where(
+            PaperBatch.status == PAPER_COUNTED
+        )
+    )
+    if paper:
+        actual[PAPER_TALLY] = int(paper)
     for kind, region, n in db.session.execute(
         sa.select(Group.kind, Group.region, sa.func.count())
         .where(Group.status == APPROVED)
@@ -517,6 +537,8 @@ def stats_document(counts: Counts) -> dict[str, Any]:
     next_goal = counts.next_goal
     return {
         "signatures": counts.signatures,
+        "signatures_online": counts.signatures_online,
+        "signatures_paper": counts.signatures_paper,
         "groups": counts.groups,
         "groups_by_kind": [
             {"kind": k.kind, "label": k.singular, "plural": k.plural, "count": k.count}

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from campaign.groups.models import Group
 
 OUTSIDE_UK = "outside-uk"
+# Signatures gathered on paper, beside "signatures" (the online ones); the public total
+# is their sum. Kept by campaign.paper, in the transaction that records a batch.
+PAPER_TALLY = "signatures:paper"
 # Set in the session's info when a tally changes, so the counters cache is dropped on commit.
 CHANGED_FLAG = "counters:tallies-changed"
 

@@ -145,7 +145,7 @@ def fees_due(on: dt.date | None = None, days: int = REMIND_DAYS) -> list[Group]:
 
 
 def fee_state(group: Group, on: dt.date | None = None) -> str:
-    """"none", "overdue", "due" (within 30 days) or "paid", for badges and filters."""
+    """ "none", "overdue", "due" (within 30 days) or "paid", for badges and filters."""
     if group.fee_pence is None or group.fee_due_on is None:
         return "none"
     day = on or today()
@@ -261,6 +261,8 @@ def update_group(group: Group, data: Mapping[str, Any], by: str) -> list[str]:
         value = data.get(name)
         if name == "contact_email":
             value = normalise_email(value)[0]
+        elif name == "decided_how" and not value:
+            value = group.decided_how  # optional for organisers, but always on record
         if value != getattr(group, name):
             changed.append(words)
             setattr(group, name, value)
@@ -400,9 +402,7 @@ def revoke_group(group: Group, reason: str, by: str) -> None:
 
 def restore_group(group: Group, by: str, note: str | None = None) -> None:
     """Put a revoked group back on the directory and in the counters, telling its contact."""
-    _transition(
-        group, (REVOKED,), "restore", status=APPROVED, revoked_at=None, revoked_reason=None
-    )
+    _transition(group, (REVOKED,), "restore", status=APPROVED, revoked_at=None, revoked_reason=None)
     _record(group, APPROVED, note=note or "Affiliation restored", by=by)
     count_group(group, +1)
     _email_contact(group, "Your group's affiliation is restored", "restored")

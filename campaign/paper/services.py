@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from campaign.appeal.models import Supporter
 from campaign.appeal.services import new_referral_code
-from campaign.counters.tally import adjust_tallies, read_tallies
+from campaign.counters.tally import PAPER_TALLY, adjust_tallies, read_tallies
 from campaign.email_address import InvalidEmail, normalise_email
 from campaign.extensions import db
 from campaign.forms import CONTROL
@@ -35,7 +35,6 @@ from campaign.paper.models import (
 )
 from campaign.regions import normalise_postcode, region_for_postcode
 
-PAPER_TALLY = "signatures:paper"
 MAX_NAMES_TEXT = 200_000  # characters of names typed or uploaded with one batch
 NAME_COLUMNS = ("first_name", "last_name", "email", "postcode", "consent")
 YES = {"yes", "y", "true", "1", "x", "✓", "ticked"}
@@ -134,23 +133,24 @@ def parse_names(text: str) -> ParsedNames:
         except ValueError as exc:
             parsed.errors.append((number, str(exc)))
             continue
-        parsed.names.append(
-            PaperName(number, first, last, email, postcode, consent_text in YES)
-        )
+        parsed.names.append(PaperName(number, first, last, email, postcode, consent_text in YES))
     return parsed
 
 
-def check_batch(collected_on: dt.date, signatures: int, group_id: int | None, today: dt.date,
-                names: Iterable[PaperName] = ()) -> Group | None:
+def check_batch(
+    collected_on: dt.date,
+    signatures: int,
+    group_id: int | None,
+    today: dt.date,
+    names: Iterable[PaperName] = (),
+) -> Group | None:
     """Refuse what cannot be true of a batch; returns its group (approved only), if any."""
     if collected_on > today:
         raise BatchError("The date cannot be in the future.", "collected_on")
     if collected_on.year < 2000:
         raise BatchError("Give a date from 2000 on.", "collected_on")
     if not 1 <= signatures <= MAX_BATCH_COUNT:
-        raise BatchError(
-            f"A batch holds from 1 to {MAX_BATCH_COUNT:,} signatures.", "signatures"
-        )
+        raise BatchError(f"A batch holds from 1 to {MAX_BATCH_COUNT:,} signatures.", "signatures")
     if len(list(names)) > signatures:
         raise BatchError("There are more names than signatures in the batch.", "names")
     if group_id is None:
@@ -206,11 +206,15 @@ def add_named_supporters(batch: PaperBatch, names: list[PaperName]) -> NamesRepo
                 report.already_known += 1
             else:
                 wanted[canonical] = name
-    known = set(
-        db.session.scalars(
-            sa.select(Supporter.email_canonical).where(Supporter.email_canonical.in_(wanted))
+    known = (
+        set(
+            db.session.scalars(
+                sa.select(Supporter.email_canonical).where(Supporter.email_canonical.in_(wanted))
+            )
         )
-    ) if wanted else set()
+        if wanted
+        else set()
+    )
     consented_at = dt.datetime.combine(batch.collected_on, dt.time(12))
     for canonical, name in wanted.items():
         if canonical in known:
@@ -260,9 +264,10 @@ def correct_batch(
         check_batch(collected_on, signatures, group_id, utcnow().date())
     else:  # a group revoked since may stay on the batch it signed
         check_batch(collected_on, signatures, None, utcnow().date())
-    named = db.session.scalar(
-        sa.select(sa.func.count()).where(PaperSupporter.batch_id == batch.id)
-    ) or 0
+    named = (
+        db.session.scalar(sa.select(sa.func.count()).where(PaperSupporter.batch_id == batch.id))
+        or 0
+    )
     if signatures < named:
         raise BatchError(
             f"The batch has {named} named supporters; it cannot hold fewer signatures.",
@@ -310,9 +315,7 @@ def withdraw_batch(batch: PaperBatch, reason: str, by: str) -> None:
 def _lock(batch: PaperBatch) -> None:
     # Re-read the row under a lock so two organisers correcting at once move the tally once.
     db.session.flush()
-    db.session.execute(
-        sa.select(PaperBatch.id).where(PaperBatch.id == batch.id).with_for_update()
-    )
+    db.session.execute(sa.select(PaperBatch.id).where(PaperBatch.id == batch.id).with_for_update())
     db.session.refresh(batch)
 
 
@@ -331,11 +334,14 @@ def paper_total() -> int:
 
 def actual_paper_total() -> int:
     """Paper signatures recounted from the batches (for `flask counters check`)."""
-    return db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(PaperBatch.signatures), 0)).where(
-            PaperBatch.status == COUNTED
+    return (
+        db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(PaperBatch.signatures), 0)).where(
+                PaperBatch.status == COUNTED
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def named_supporters(batch: PaperBatch) -> list[Supporter]:
