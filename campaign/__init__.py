@@ -15,7 +15,9 @@ from campaign.config import load_config
 from campaign.content import init_content
 from campaign.errors import init_errors
 from campaign.extensions import csrf, db, limiter, mailer, migrate
+from campaign.scheduler import init_scheduler
 from campaign.security import init_security
+from campaign.wording import counted
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,6 +44,7 @@ def create_app(
     _init_extensions(app)
     init_security(app)
     init_errors(app)
+    init_scheduler(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     return app
@@ -121,3 +124,5 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("thousands")
     def thousands(value: int) -> str:
         return f"{value:,}"
+
+    app.add_template_filter(counted, "counted")

@@ -79,6 +79,8 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 8 * 3600
+    ORGANISER_IDLE_SECONDS = 30 * 60  # an organisers' session unused this long ends
+    ORGANISER_SESSION_SECONDS = 8 * 3600  # and any session this long after its log-in
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 256 * 1024
     RATELIMIT_ENABLED = True

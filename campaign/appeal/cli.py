@@ -7,6 +7,7 @@ import click
 from campaign.appeal import bp
 from campaign.appeal.services import purge_unconfirmed
 from campaign.extensions import db
+from campaign.wording import counted
 
 
 @bp.cli.command("purge")
@@ -17,5 +18,6 @@ def purge(days: int) -> None:
     """Delete supporters who never confirmed their address within DAYS days."""
     count = purge_unconfirmed(older_than_days=days)
     db.session.commit()
-    plural = "" if count == 1 else "s"
-    click.echo(f"Purged {count} unconfirmed supporter{plural} older than {days} days.")
+    click.echo(
+        f"Purged {counted(count, 'unconfirmed supporter')} older than {counted(days, 'day')}."
+    )

@@ -9,7 +9,7 @@ from wtforms import BooleanField, HiddenField, RadioField, StringField, TextArea
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from campaign.appeal.models import LABOUR_MEMBER_CHOICES
-from campaign.appeal.services import SignatureDetails, is_referral_code
+from campaign.appeal.services import SignatureDetails, clean_source, is_referral_code
 from campaign.email_address import MAX_LENGTH as EMAIL_MAX
 from campaign.forms import EmailAddress, NoControlCharacters, clean_line, clean_text
 from campaign.regions import normalise_postcode, region_for_postcode
@@ -174,6 +174,7 @@ class DetailsForm(FlaskForm):
             show_publicly=bool(self.show_publicly.data),
             bulletin_consent=bool(self.bulletin.data),
             referred_by=getattr(self, "ref", None) and self.ref.data,
+            source=getattr(self, "source", None) and self.source.data,
         )
 
 
@@ -185,6 +186,8 @@ class SignForm(DetailsForm):
     # Any well-formed code is carried through the form whether or not it exists, so the
     # page cannot be used to test codes; unknown ones are dropped when signing.
     ref = HiddenField(filters=[lambda v: v if is_referral_code(v) else None])
+    # Carried from the link's `?source=` (or a `?ref=` that is not a code); cut, never refused.
+    source = HiddenField(filters=[clean_source])
 
 
 def honeypot_filled(form: BulletinForm | SignForm) -> bool:

@@ -55,6 +55,9 @@ class Supporter(db.Model):
     bulletin_consent: Mapped[bool] = mapped_column(default=False)
     referral_code: Mapped[str] = mapped_column(sa.String(16), unique=True)
     referred_by: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    # Where the sign-up came from: a campaign's `?source=` label or the origin of the page
+    # that embedded the form ("embed:https://ally.example"); cut by appeal.services.
+    source: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
     # Indexed for `flask appeal purge`, which looks for old unconfirmed rows.
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

@@ -47,6 +47,7 @@ from campaign.appeal.services import (
     share_url,
     sign_appeal,
     sign_as_subscriber,
+    source_from_query,
     subscribe_bulletin,
     supporter_from_token,
     supporter_token,
@@ -120,6 +121,7 @@ def sign() -> Response | str:
     if request.method == "GET":
         ref = request.args.get("ref")
         form.ref.data = ref if is_referral_code(ref) else None
+        form.source.data = source_from_query(request.args.get("source"), ref)
         return render_template("appeal/sign.html", **_page_context(form=form))
     if honeypot_filled(form):
         # Told it worked, in the same words, so a bot learns nothing; nothing is stored or sent.

@@ -7,7 +7,9 @@ so a change, its outbox e-mail and its tally adjustment land in one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,7 @@ from campaign.mail.models import SENDING, OutboxMessage
 from campaign.mail.services import queue_email
 from campaign.models import utcnow
 from campaign.regions import region_for_postcode
+from campaign.scheduler import scheduled_job
 from campaign.security import make_token, read_token
 from campaign.urls import external_url
 
@@ -45,6 +48,8 @@ UNSUBSCRIBE_MAX_AGE = None
 CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
 CODE_LENGTH = 8
 PURGE_BATCH = 500
+# The privacy notice promises: an address never confirmed is deleted after 30 days.
+UNCONFIRMED_KEPT_DAYS = 30
 # Someone typing another person's address again and again must not flood that inbox:
 # a known address gets at most this many messages an hour from repeated sign-ups.
 REPEAT_MAILS_PER_HOUR = 5
@@ -69,6 +74,7 @@ class SignatureDetails:
     show_publicly: bool = False
     bulletin_consent: bool = False
     referred_by: str | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,54 @@ def top_referrers(limit: int = 10) -> list[tuple[Supporter, int]]:
     """The `limit` best referrers as (supporter, confirmed signatures) pairs."""
     rows = db.session.execute(top_referrers_query().limit(limit)).all()
     return [(row[0], row[1]) for row in rows]
+
+
+# --- sources ------------------------------------------------------------------------
+
+SOURCE_MAX = 64
+# What a source label may hold: enough for "newsletter-2026-11", "fb_ad:autumn" or an
+# origin such as "embed:https://ally.example:8443"; anything else becomes "-".
+_SOURCE_UNSAFE = re.compile(r"[^a-z0-9._:/@+-]+")
+
+
+def clean_source(raw: str | None) -> str | None:
+    """A `?source=` label made safe to store and show: lower case, a small alphabet, cut short.
+
+    Absurd input (kilobytes, control characters, markup) is cut before it is looked at,
+    and what is left is at most SOURCE_MAX characters; an empty result is None.
+    """
+    if not isinstance(raw, str):
+        return None
+    text = unicodedata.normalize("NFKC", raw[: SOURCE_MAX * 4]).strip().lower()
+    text = _SOURCE_UNSAFE.sub("-", text).strip("-")
+    return text[:SOURCE_MAX].rstrip("-") or None
+
+
+def source_from_query(source: str | None, ref: str | None) -> str | None:
+    """The source a sign-up link names: `?source=`, or a `?ref=` that is not a referral code.
+
+    Other tools put a campaign label in `?ref=` (`?ref=newsletter`); a real referral code
+    stays a referral and is not a source.
+    """
+    if source:
+        return clean_source(source)
+    if ref and not is_referral_code(ref):
+        return clean_source(ref)
+    return None
+
+
+def signups_by_source(limit: int = 20) -> list[tuple[str | None, int, int]]:
+    """(source, sign-ups, confirmed) for the `limit` biggest sources; None is "direct"."""
+    confirmed = sa.func.count(Supporter.confirmed_at)
+    total = sa.func.count()
+    rows = db.session.execute(
+        sa.select(Supporter.source, total, confirmed)
+        .where(Supporter.signed_at.is_not(None))
+        .group_by(Supporter.source)
+        .order_by(total.desc(), Supporter.source)
+        .limit(limit)
+    ).all()
+    return [(source, int(n), int(c)) for source, n, c in rows]
 
 
 # --- tokens and links ----------------------------------------------------------------
@@ -290,6 +344,7 @@ def sign_appeal(details: SignatureDetails, ip_hash: str | None = None) -> SignOu
             "show_publicly": details.show_publicly,
             "bulletin_consent": details.bulletin_consent,
             "referred_by": _referrer_code(details.referred_by),
+            "source": clean_source(details.source),
             "ip_hash": ip_hash,
             "signed_at": utcnow(),
         }
@@ -459,9 +514,9 @@ def erase_supporter(supporter: Supporter) -> bool:
     return True
 
 
-def purge_unconfirmed(older_than_days: int = 30) -> int:
+def purge_unconfirmed(older_than_days: int = 30, now: dt.datetime | None = None) -> int:
     """Delete supporters never confirmed within `older_than_days`; return how many."""
-    cutoff = utcnow() - dt.timedelta(days=older_than_days)
+    cutoff = (now or utcnow()) - dt.timedelta(days=older_than_days)
     stale = sa.and_(Supporter.confirmed_at.is_(None), Supporter.created_at < cutoff)
     purged = 0
     while True:
@@ -477,3 +532,10 @@ def purge_unconfirmed(older_than_days: int = 30) -> int:
             .execution_options(synchronize_session=False)
         )
         purged += len(rows)
+
+
+@scheduled_job("purge-unconfirmed-signatures", every=dt.timedelta(hours=1))
+def purge_unconfirmed_job(now: dt.datetime) -> str:
+    """Hourly: delete sign-ups and bulletin subscriptions unconfirmed after 30 days."""
+    count = purge_unconfirmed(older_than_days=UNCONFIRMED_KEPT_DAYS, now=now)
+    return f"purged {count} unconfirmed supporter{'' if count == 1 else 's'}"

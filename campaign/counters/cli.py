@@ -7,6 +7,7 @@ import click
 from campaign.counters import bp
 from campaign.counters.services import find_drift, repair_drift
 from campaign.extensions import db
+from campaign.wording import counted
 
 
 @bp.cli.command("check")
@@ -25,10 +26,10 @@ def check(repair: bool) -> None:
         change = d.actual - d.recorded
         click.echo(f"{d.key}: tally {d.recorded:,}, actual {d.actual:,} ({change:+,})")
     if repair:
-        click.echo(f"Repaired {len(drift)} tall{'y' if len(drift) == 1 else 'ies'}.")
+        click.echo(f"Repaired {counted(len(drift), 'tally', 'tallies')}.")
     else:
         click.echo(
-            f"{len(drift)} tall{'y' if len(drift) == 1 else 'ies'} drifted; "
+            f"{counted(len(drift), 'tally', 'tallies')} drifted; "
             "run `flask counters check --repair` to fix them."
         )
         click.get_current_context().exit(1)

@@ -1,4 +1,4 @@
-"""`flask mail work`: the outbox worker; `flask mail status`: queue health."""
+"""`flask mail work`: the outbox worker (and the scheduled jobs); `flask mail status`."""
 
 from __future__ import annotations
 
@@ -8,19 +8,28 @@ import click
 
 from campaign.mail import bp
 from campaign.mail.services import outbox_health, send_due_messages
+from campaign.scheduler import run_due_jobs
+
+# The worker also runs the scheduled housekeeping, about this often (seconds).
+JOBS_INTERVAL = 60.0
 
 
 @bp.cli.command("work")
-@click.option("--once", is_flag=True, help="Send what is due now, then stop.")
+@click.option("--once", is_flag=True, help="One pass: send what is due, run due jobs, stop.")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
 def work(once: bool, interval: float) -> None:
-    """Send queued e-mail; safe to run as many copies as wanted."""
+    """Send queued e-mail and run due scheduled jobs; safe to run as many copies as wanted."""
+    jobs_checked_at: float | None = None
     while True:
         counts = send_due_messages()
         if any(counts.values()):
             click.echo(
                 f"sent {counts['sent']}, will retry {counts['retried']}, failed {counts['failed']}"
             )
+        if jobs_checked_at is None or time.monotonic() - jobs_checked_at >= JOBS_INTERVAL:
+            jobs_checked_at = time.monotonic()
+            for name, summary in run_due_jobs().items():
+                click.echo(f"{name}: {summary}")
         if once:
             return
         time.sleep(interval)

@@ -2,38 +2,32 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, Flask
 
 bp = Blueprint("organisers", __name__, url_prefix="/organisers", cli_group="organisers")
-
-IDLE_SECONDS = 30 * 60  # a session unused for this long ends
 
 
 def init_app(app: Flask) -> None:
     """Register the feature: blueprint, Flask-Login, the access guard and the CLI commands."""
     from campaign.extensions import db, login_manager
+    from campaign.organisers.access import init_access
     from campaign.organisers.cli import supporters_cli
     from campaign.organisers.models import Organiser
-
-    app.config.setdefault("ORGANISER_IDLE_SECONDS", IDLE_SECONDS)
-    lifetime = app.config["PERMANENT_SESSION_LIFETIME"]
-    if isinstance(lifetime, dt.timedelta):
-        lifetime = lifetime.total_seconds()
-    app.config["PERMANENT_SESSION_LIFETIME_SECONDS"] = int(lifetime)
 
     login_manager.init_app(app)
     login_manager.login_view = "organisers.login"
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "error"
-    # "strong": a session cookie replayed from another address or browser is dropped.
-    login_manager.session_protection = "strong"
+    # Flask-Login's own protection is off: it binds a session to the client's address as
+    # read from X-Forwarded-For (which anyone can send) and, for permanent sessions, only
+    # marks it stale. Sessions end instead by their generation (log-out ends every copy)
+    # and by the idle and absolute lifetimes checked in access.py on every request.
+    login_manager.session_protection = None
 
     @login_manager.user_loader
     def load_organiser(user_id: str) -> Organiser | None:
-        ident, _, fingerprint = (user_id or "").partition(":")
-        if not ident.isdigit():
+        ident = (user_id or "").partition(":")[0]
+        if not (ident.isascii() and ident.isdigit() and int(ident) < 2**63):
             return None
         organiser = db.session.get(Organiser, int(ident))
         if organiser is None or not organiser.active or organiser.get_id() != user_id:
@@ -41,6 +35,7 @@ def init_app(app: Flask) -> None:
         return organiser
 
     app.register_blueprint(bp)
+    init_access(app)
     app.cli.add_command(supporters_cli)
 
 

@@ -1,33 +1,35 @@
 """Who may open which page of the organisers' room: every view declares its role.
 
-A view without a declaration is treated as admin-only, so a forgotten route is closed,
-not open. Sessions end after PERMANENT_SESSION_LIFETIME from log-in, or after
-ORGANISER_IDLE_SECONDS without a request.
+The guard covers every URL under /organisers/, whichever blueprint registered it, so a
+feature that adds a page to the room gets the log-in check, the session expiry, the role
+check and `Cache-Control: no-store` by declaring `@allow(ROLE)` and nothing else. A view
+without a declaration is treated as admin-only, so a forgotten route is closed, not open.
+Sessions end after ORGANISER_SESSION_SECONDS from log-in, or after ORGANISER_IDLE_SECONDS
+without a request (see sessions.py).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import (
+    Flask,
     Response,
     abort,
     current_app,
     flash,
     redirect,
     request,
-    session,
     url_for,
 )
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
-from campaign.htmx import is_htmx
 from campaign.organisers.models import ADMIN, ROLES
+from campaign.organisers.sessions import end_this_session, mark_seen, session_expired
 
 PUBLIC = "public"
-LOGGED_IN_AT, SEEN_AT = "organiser_login_at", "organiser_seen_at"
+ROOM_PREFIX = "/organisers/"
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -56,42 +58,55 @@ def safe_next(target: str | None) -> str | None:
     return None
 
 
+def in_the_room() -> bool:
+    """Whether the request is for a URL of the organisers' room (any blueprint's)."""
+    return request.path.startswith(ROOM_PREFIX) or request.path == ROOM_PREFIX.rstrip("/")
+
+
 def to_login(message: str | None = None) -> Response:
-    """Send an anonymous visitor to the log-in page (htmx: a full-page redirect)."""
+    """Send a visitor to the log-in page; any htmx request gets a full-page redirect.
+
+    An htmx request (a fragment, a boosted link or a form) answered with the log-in page
+    would have it swapped into a table row: HX-Redirect makes htmx load it as a page.
+    """
     if message:
         flash(message, "error")
     back = request.full_path.rstrip("?") if request.method == "GET" else None
     target = url_for("organisers.login", next=back)
-    if is_htmx():
+    if request.headers.get("HX-Request") == "true":
         response = Response(status=401)
         response.headers["HX-Redirect"] = target
         return response
     return redirect(target)
 
 
-def _expired(now: float) -> bool:
-    config = current_app.config
-    logged_in_at = session.get(LOGGED_IN_AT, 0)
-    seen_at = session.get(SEEN_AT, 0)
-    return (
-        now - logged_in_at > config["PERMANENT_SESSION_LIFETIME_SECONDS"]
-        or now - seen_at > config["ORGANISER_IDLE_SECONDS"]
-    )
-
-
 def guard_organiser_room() -> Response | None:
-    """Before every organisers' view: log-in, session expiry and role checks."""
+    """Before every view under /organisers/: log-in, session expiry and role checks."""
+    if request.url_rule is None or not request.url_rule.rule.startswith(ROOM_PREFIX):
+        return None  # not the room's, or no such page (a 404 that reveals nothing)
     role = required_role(request.endpoint)
     if role == PUBLIC:
         return None
     if not current_user.is_authenticated:
         return to_login("Please log in to see that page.")
-    now = time.time()
-    if _expired(now):
-        logout_user()
-        session.clear()
+    if session_expired():
+        end_this_session()
         return to_login("Your session has expired. Please log in again.")
-    session[SEEN_AT] = now
+    mark_seen()
     if not current_user.has_role(role):
         abort(403)
     return None
+
+
+def no_store_in_the_room(response: Response) -> Response:
+    """Every answer from the room (pages, fragments, errors, exports) stays out of caches."""
+    if in_the_room():
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.setdefault("X-Robots-Tag", "noindex")
+    return response
+
+
+def init_access(app: Flask) -> None:
+    """Guard every URL under /organisers/, whichever blueprint serves it."""
+    app.before_request(guard_organiser_room)
+    app.after_request(no_store_in_the_room)

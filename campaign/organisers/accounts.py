@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from campaign.extensions import db
 from campaign.models import utcnow
 from campaign.organisers.models import ROLES, Organiser
+from campaign.organisers.sessions import end_every_session
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200
@@ -93,15 +94,17 @@ def create_organiser(email: str, name: str, role: str, password: str) -> Organis
 
 
 def set_password(organiser: Organiser, password: str) -> None:
-    """Give the account a new password and lift any lockout (ends its other sessions)."""
+    """Give the account a new password and end every session it has (the caller commits)."""
     organiser.password_hash = hash_password(password)
     organiser.failed_logins = 0
     organiser.locked_until = None
+    end_every_session(organiser)
 
 
 def disable_organiser(organiser: Organiser) -> None:
     """Disable the account: it can no longer log in, and its sessions end."""
     organiser.active = False
+    end_every_session(organiser)
 
 
 @dataclass

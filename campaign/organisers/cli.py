@@ -35,6 +35,7 @@ from campaign.organisers.supporters import (
     xlsx_chunks,
 )
 from campaign.regions import REGIONS
+from campaign.wording import counted
 
 CLI_ACTOR = "cli"
 
@@ -200,13 +201,13 @@ def export_command(
     writer = csv_chunks if kind == "csv" else xlsx_chunks
     with (
         click.progressbar(
-            length=rows, label=f"Exporting {rows:,} supporters", file=sys.stderr
+            length=rows, label=f"Exporting {counted(rows, 'supporter')}", file=sys.stderr
         ) as bar,
         out.open("wb") as f,
     ):
         for chunk in writer(_counted(export_rows(filters, not everyone), bar)):
             f.write(chunk)
-    click.echo(f"Wrote {rows:,} supporters to {out}.")
+    click.echo(f"Wrote {counted(rows, 'supporter')} to {out}.")
 
 
 @supporters_cli.command("import")
@@ -239,7 +240,8 @@ def import_command(file: Path) -> None:
     )
     db.session.commit()
     click.echo(
-        f"Created {report.created:,} supporters ({report.counted:,} confirmed signatures counted); "
+        f"Created {counted(report.created, 'supporter')} "
+        f"({counted(report.counted, 'confirmed signature')} counted); "
         f"skipped {report.skipped:,} already known ({report.duplicates_in_table:,} in the "
         f"database, {report.duplicates_in_file:,} repeated in the file); "
         f"{len(report.invalid):,} invalid."
@@ -247,4 +249,4 @@ def import_command(file: Path) -> None:
     for line, why in report.invalid[:50]:
         click.echo(f"  line {line}: {why}")
     if len(report.invalid) > 50:
-        click.echo(f"  ... and {len(report.invalid) - 50:,} more invalid lines")
+        click.echo(f"  ... and {counted(len(report.invalid) - 50, 'more invalid line')}")

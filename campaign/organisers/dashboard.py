@@ -14,7 +14,7 @@ from campaign.extensions import db
 from campaign.groups.models import Group
 from campaign.mail.services import outbox_health
 from campaign.models import utcnow
-from campaign.organisers.features import groups_awaiting_review, top_referrers
+from campaign.organisers.features import groups_awaiting_review, signups_by_source, top_referrers
 from campaign.organisers.supporters import consented
 from campaign.regions import REGIONS
 
@@ -105,6 +105,7 @@ def dashboard_numbers(referrers: int = 10, queue_preview: int = 5) -> dict[str, 
         "days_total": sum(v for d, v in per_day.items() if (today - d).days < CHART_DAYS),
         "region_bars": region_chart(per_region),
         "referrers": top_referrers(referrers),
+        "sources": signups_by_source(),
         "awaiting": list(db.session.scalars(awaiting.limit(queue_preview))),
         "awaiting_count": awaiting_count,
         "fees_unpaid": db.session.scalar(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,6 +49,8 @@ class Organiser(UserMixin, db.Model):
     last_login_at: Mapped[dt.datetime | None]
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None]
+    # Raised by one to end every session of the account at once (see sessions.py).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a disabled account cannot log in or stay in
@@ -64,10 +65,9 @@ class Organiser(UserMixin, db.Model):
         return role_at_least(self.role, needed)
 
     def get_id(self) -> str:
-        # The session names the account *and* its password, so changing the password or
-        # disabling the account ends every other session at once.
-        fingerprint = hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
-        return f"{self.id}:{fingerprint}"
+        # The session names the account *and* its session generation: a session made
+        # before the generation last moved no longer matches, wherever it was copied to.
+        return f"{self.id}:{self.session_generation}"
 
 
 class AuditRecord(db.Model):

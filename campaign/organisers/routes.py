@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import sqlalchemy as sa
 from flask import (
     Response,
@@ -12,25 +10,17 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     stream_with_context,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_user
 
 from campaign.appeal.models import Supporter
 from campaign.extensions import db, limiter
 from campaign.groups.models import APPROVED, Group
 from campaign.htmx import is_htmx, render_page_or_fragment
 from campaign.organisers import bp
-from campaign.organisers.access import (
-    LOGGED_IN_AT,
-    PUBLIC,
-    SEEN_AT,
-    allow,
-    guard_organiser_room,
-    safe_next,
-)
+from campaign.organisers.access import PUBLIC, allow, safe_next
 from campaign.organisers.accounts import attempt_login, password_matches, set_password
 from campaign.organisers.audit import ACTIONS, audit_records, record_audit
 from campaign.organisers.dashboard import dashboard_numbers
@@ -54,6 +44,7 @@ from campaign.organisers.forms import (
     SupporterSearchForm,
 )
 from campaign.organisers.models import ADMIN, ORGANISER, AuditRecord, Organiser
+from campaign.organisers.sessions import end_every_session, end_this_session, start_session
 from campaign.organisers.supporters import (
     EXPORT_COLUMNS,
     BadCursor,
@@ -65,8 +56,6 @@ from campaign.organisers.supporters import (
     xlsx_chunks,
 )
 from campaign.regions import region_name
-
-bp.before_request(guard_organiser_room)
 
 AUDIT_PAGE_SIZE = 100
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -95,10 +84,7 @@ def login():
         if attempt.organiser is not None:
             organiser = attempt.organiser
             back = safe_next(request.args.get("next"))
-            session.clear()  # nothing from before the log-in survives it
-            login_user(organiser)
-            session.permanent = True
-            session[LOGGED_IN_AT] = session[SEEN_AT] = time.time()
+            start_session(organiser)
             record_audit("login", organiser.email)
             db.session.commit()
             return redirect(back or url_for("organisers.dashboard"))
@@ -124,10 +110,12 @@ LOGIN_REFUSED = (
 @bp.post("/logout")
 @allow(ORGANISER)
 def logout():
+    # Every session of the account ends, not only this browser's: a copy of the cookie
+    # saved elsewhere (a shared computer, a stolen cookie) dies with it.
+    end_every_session(current_user._get_current_object())
     record_audit("logout", current_user.email)
     db.session.commit()
-    logout_user()
-    session.clear()
+    end_this_session()
     flash("You have logged out.", "info")
     return redirect(url_for("organisers.login"))
 

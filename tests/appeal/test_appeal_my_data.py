@@ -93,12 +93,12 @@ def test_purge_removes_only_old_unconfirmed(client, app, runner, mailbox, delive
         db.session.commit()
     result = runner.invoke(args=["appeal", "purge"])
     assert result.exit_code == 0, result.output
-    assert "Purged 1 " in result.output
+    assert "Purged 1 unconfirmed supporter older than 30 days." in result.output
     assert sorted(s.email for s in supporters(app)) == ["ada@example.org", "new@example.org"]
     with app.app_context():
         recipients = db.session.scalars(sa.select(OutboxMessage.recipient)).all()
     assert "old@example.org" not in recipients
-    assert "Purged 0 " in runner.invoke(args=["appeal", "purge"]).output
+    assert "Purged 0 unconfirmed supporters" in runner.invoke(args=["appeal", "purge"]).output
 
 
 def test_top_referrers_counts_confirmed_signatures(client, app, mailbox, deliver_mail):

@@ -171,7 +171,7 @@ def test_idle_session_expires(app, organiser_client):
 
 def test_session_expires_after_its_lifetime(app, organiser_client):
     with organiser_client.session_transaction() as session:
-        session["organiser_login_at"] -= app.config["PERMANENT_SESSION_LIFETIME_SECONDS"] + 5
+        session["organiser_login_at"] -= app.config["ORGANISER_SESSION_SECONDS"] + 5
     assert organiser_client.get("/organisers/").status_code == 302
 
 

@@ -141,7 +141,8 @@ def test_cli_export_with_filters_and_progress(app, runner, supporters, tmp_path)
     out = tmp_path / "list.csv"
     result = runner.invoke(args=["supporters", "export", "--out", str(out), "--region", "london"])
     assert result.exit_code == 0, result.output
-    assert "Wrote 1 supporters" in result.output
+    # One row is "1 supporter", in the progress label and the summary alike.
+    assert result.output.splitlines() == ["Exporting 1 supporter", f"Wrote 1 supporter to {out}."]
     rows = list(csv.reader(out.open(encoding="utf-8", newline="")))
     assert [r[0] for r in rows[1:]] == ["ada@example.org"]
     xlsx = tmp_path / "all.xlsx"
