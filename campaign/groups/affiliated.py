@@ -44,6 +44,7 @@ from campaign.groups.services import (
     union_fee_pounds,
 )
 from campaign.models import utcnow
+from campaign.scheduler import scheduled_job
 
 REMIND_DAYS = 30  # a union hears this many days before its fee falls due
 # Groups that block another of the same name and kind: anything not refused or gone.
@@ -342,6 +343,7 @@ def _insert_ignoring_duplicates() -> Any:
     return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect](FeeReminder)
 
 
+@scheduled_job("group-fee-reminders", every=dt.timedelta(hours=6))
 def send_fee_reminders(now: dt.datetime | None = None) -> str | None:
     """E-mail each approved union whose fee falls due within 30 days, once per due date.
 

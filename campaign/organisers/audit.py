@@ -30,7 +30,6 @@ ACTIONS: dict[str, str] = {
     "group.restored": "Group restored",
     "group.added": "Group added by an organiser",
     "groups.imported": "Groups imported",
-    "group.fee_reminded": "Group fee reminder sent",
     "paper.recorded": "Paper batch recorded",
     "paper.corrected": "Paper batch corrected",
     "paper.withdrawn": "Paper batch withdrawn",

@@ -1,7 +1,7 @@
 """Affiliated groups' fees, reminders and revocation; paper signature batches.
 
-Revision ID: 0007_alliance
-Revises: 0006
+Revision ID: 0009_alliance
+Revises: 0008_trust_sessions
 """
 
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0007_alliance"
-down_revision = "0006"
+revision = "0009_alliance"
+down_revision = "0008_trust_sessions"
 branch_labels = None
 depends_on = None
 
