@@ -173,7 +173,7 @@ def _formdata(row: list[str], mapping: dict[int, str]) -> MultiDict[str, str]:
 
 def preview_groups(text: str, progress: Callable[[int], None] | None = None) -> GroupImportPreview:
     """Check every row of the CSV text with the organisers' group form; change nothing."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
         if not header or not any(cell.strip() for cell in header):
