@@ -1,28 +1,43 @@
 # Two commands for a newcomer: `make run` and `make test`. Everything else is optional.
+# Knobs (make NAME=value or the environment): PYTHON, PORT, PYTEST_ARGS, TEST_DATABASE_URL;
+# `make serve` also reads BIND, WEB_CONCURRENCY, GUNICORN_THREADS (see gunicorn.conf.py).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
 FLASK := $(BIN)/flask --app app
 PORT ?= 5000
+# Every install takes the versions pinned here (`make lock` refreshes them).
+CONSTRAINTS := constraints.txt
+ENSURE_VENV := sh tools/ensure-venv
 
-.PHONY: run serve test test-postgres lint format worker bench clean
-
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-
-# Reinstall only when the dependencies change.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
-	touch $@
-
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,dev]'
-	touch $(VENV)/.installed $@
+.PHONY: run serve test test-postgres lint format worker lock venv clean
 
 run: $(VENV)/.installed ## start the development site on http://127.0.0.1:5000
 	$(FLASK) db upgrade
 	$(FLASK) run --debug --host 127.0.0.1 --port $(PORT)
+
+# A missing, half-made or wrong-Python .venv (say, after the system Python was upgraded)
+# makes the install steps run again; they rebuild it first. Checked on every make: cheap.
+ifneq ($(shell $(ENSURE_VENV) check "$(PYTHON)" $(VENV)),ok)
+.PHONY: $(VENV)/.installed $(VENV)/.installed-test
+endif
+
+venv: ## the virtual environment alone (rebuilt when broken), nothing installed
+	@$(ENSURE_VENV) make "$(PYTHON)" $(VENV)
+
+# Reinstall only when the dependencies or their pins change.
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
+	@$(ENSURE_VENV) make "$(PYTHON)" $(VENV)
+	$(PIP) install --quiet -c $(CONSTRAINTS) --upgrade pip setuptools
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(CONSTRAINTS)
+	@$(ENSURE_VENV) make "$(PYTHON)" $(VENV)
+	$(PIP) install --quiet -c $(CONSTRAINTS) --upgrade pip setuptools
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e '.[test,dev]'
+	touch $(VENV)/.installed $@
 
 serve: $(VENV)/.installed ## run under gunicorn (production-like)
 	$(FLASK) db upgrade
@@ -34,9 +49,17 @@ worker: $(VENV)/.installed ## send queued e-mail
 test: $(VENV)/.installed-test ## run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# A throw-away database is created on that server (through its `postgres` maintenance
+# database) and dropped afterwards; an unreachable server or service fails, never skips.
 test-postgres: $(VENV)/.installed-test ## the suite against the local PostgreSQL
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+	TEST_REQUIRE_SERVICES=1 \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# SPEC 11: the speed budgets as ratios to baselines run in the same series (docs/bench.md).
+# BENCH_QUICK=1: about 3 minutes; DEPLOY=1: nginx in front of two app servers.
+bench: $(VENV)/.installed
+	BENCH_QUICK="$(BENCH_QUICK)" DEPLOY="$(DEPLOY)" $(BIN)/python -m bench.run
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
@@ -45,6 +68,20 @@ lint: $(VENV)/.installed-test
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Resolves the newest versions pyproject.toml allows in a scratch venv and writes them,
+# exactly pinned, to constraints.txt. Run it after changing dependencies; commit the file.
+lock: ## refresh constraints.txt
+	@$(ENSURE_VENV) make "$(PYTHON)" $(VENV)
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	$(PYTHON) -m venv "$$scratch/venv" && \
+	"$$scratch/venv/bin/python" -m pip install --quiet --upgrade pip setuptools && \
+	"$$scratch/venv/bin/python" -m pip install --quiet -e '.[test,dev]' && \
+	{ echo "# Exact versions for every install (pip install -c $(CONSTRAINTS) ...)."; \
+	  echo "# Made by \`make lock\` with Python $$("$$scratch/venv/bin/python" -c 'import platform; print(platform.python_version())'); do not edit by hand."; \
+	  "$$scratch/venv/bin/python" -m pip freeze --all --exclude-editable | grep -v '^campaign=='; \
+	} > $(CONSTRAINTS).new && mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	@echo "Wrote $(CONSTRAINTS); \`make test\` installs from it."
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

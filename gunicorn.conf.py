@@ -16,3 +16,8 @@ accesslog = "-"
 # No client address in the log: the privacy notice promises IPs are kept only as keyed hashes.
 access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 25.1+ opens a control socket for `gunicornc` at one path per user
+# ($XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl): a second server of the same
+# user takes it over, and stopping either deletes it, so `gunicornc` would reach the wrong
+# server or none. We do not use gunicornc; manage the server with signals (HUP, TTIN, TERM).
+control_socket_disable = True

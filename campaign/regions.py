@@ -1,4 +1,4 @@
-"""UK nations and regions (ITL1) and UK postcode handling."""
+"""UK nations and regions (ITL1), the other areas a count is kept for, and UK postcodes."""
 
 import re
 
@@ -16,6 +16,14 @@ REGIONS: dict[str, str] = {
     "scotland": "Scotland",
     "northern-ireland": "Northern Ireland",
 }
+
+# Besides the 12 regions: where a signature without a UK postcode is counted, and the
+# region of a UK-wide group.
+OUTSIDE_UK = "outside-uk"
+NATIONAL = "national"
+
+# The public name of every area a count is shown for: the regions, then the other two.
+AREA_NAMES: dict[str, str] = {**REGIONS, OUTSIDE_UK: "Outside the UK", NATIONAL: "UK-wide"}
 
 # Areas that straddle a border take the region where most of their residents live, because
 # the table is used to place people. Where that is close, land area decides (DA). Notable calls:

@@ -10,6 +10,8 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from flask import Flask, Response, abort, current_app, make_response, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from campaign.errors import render_error
+
 
 class TokenInvalid(ValueError):
     """A token was forged, mangled or made for another purpose."""
@@ -90,8 +92,6 @@ def refuse_undecodable_form() -> None:
     try:
         unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
-        from campaign.errors import render_error
-
         abort(
             make_response(
                 render_error(

@@ -3,8 +3,8 @@
 import pytest
 import sqlalchemy as sa
 
-from campaign.counters.tally import adjust_tallies, read_tallies
 from campaign.extensions import db
+from campaign.tally import adjust_tallies, read_tallies
 
 
 def test_adjust_creates_and_increments(app):

@@ -25,6 +25,30 @@ class Supporter(db.Model):
     """
 
     __tablename__ = "supporters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254))  # as typed, for sending
+    email_canonical: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    first_name: Mapped[str | None] = mapped_column(sa.String(100))
+    last_name: Mapped[str | None] = mapped_column(sa.String(100))
+    postcode: Mapped[str | None] = mapped_column(sa.String(8))  # "SW1A 1AA"; None outside UK
+    region: Mapped[str | None] = mapped_column(sa.String(20))  # campaign.regions
+    country: Mapped[str | None] = mapped_column(sa.String(100))  # only when outside the UK
+    labour_member: Mapped[str | None] = mapped_column(sa.String(10))
+    trade_union: Mapped[str | None] = mapped_column(sa.String(100))
+    reason: Mapped[str | None] = mapped_column(sa.String(280))
+    show_publicly: Mapped[bool] = mapped_column(default=False)
+    bulletin_consent: Mapped[bool] = mapped_column(default=False)
+    referral_code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    referred_by: Mapped[str | None] = mapped_column(sa.String(16))
+    # Where the sign-up came from: a campaign's `?source=` label or the origin of the page
+    # that embedded the form ("embed:https://ally.example"); cut by appeal.services.
+    source: Mapped[str | None] = mapped_column(sa.String(64))
+    ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    signed_at: Mapped[dt.datetime | None]
+    confirmed_at: Mapped[dt.datetime | None]
+    unsubscribed_at: Mapped[dt.datetime | None]
+
     __table_args__ = (
         sa.CheckConstraint(
             "labour_member IS NULL OR labour_member IN ('yes', 'no', 'lapsed')",
@@ -38,32 +62,29 @@ class Supporter(db.Model):
         sa.CheckConstraint(
             "referred_by IS NULL OR referred_by <> referral_code", name="not_self_referred"
         ),
+        # Every index on the table, with the reader it serves.
+        sa.Index("ix_supporters_region", "region"),  # the organisers' region filter
+        sa.Index("ix_supporters_referred_by", "referred_by"),  # the referrers' league
+        sa.Index("ix_supporters_source", "source"),  # sign-ups by source
+        sa.Index("ix_supporters_confirmed_at", "confirmed_at"),  # unconfirmed rows, newest signers
+        # The recent-signers ticker reads the newest public signatures: a short backward
+        # range scan, however many supporters chose not to be shown.
+        sa.Index("ix_supporters_public_recent", "show_publicly", "confirmed_at"),
+        # The organisers' list walks (created_at, id) newest first; `flask appeal purge`
+        # finds old unconfirmed rows by the same index's leading column.
+        sa.Index("ix_supporters_created_at_id", "created_at", "id"),
+        # Search by last name (case-insensitively) or postcode, by exact value or prefix.
+        # On PostgreSQL the pattern_ops classes let LIKE 'x%' use the index whatever the
+        # database's collation.
+        sa.Index(
+            "ix_supporters_last_name_lower",
+            sa.func.lower(last_name.column).label("last_name_lower"),
+            postgresql_ops={"last_name_lower": "text_pattern_ops"},
+        ),
+        sa.Index(
+            "ix_supporters_postcode", "postcode", postgresql_ops={"postcode": "varchar_pattern_ops"}
+        ),
     )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254))  # as typed, for sending
-    email_canonical: Mapped[str] = mapped_column(sa.String(254), unique=True)
-    first_name: Mapped[str | None] = mapped_column(sa.String(100))
-    last_name: Mapped[str | None] = mapped_column(sa.String(100))
-    postcode: Mapped[str | None] = mapped_column(sa.String(8))  # "SW1A 1AA"; None outside UK
-    region: Mapped[str | None] = mapped_column(sa.String(20), index=True)  # campaign.regions
-    country: Mapped[str | None] = mapped_column(sa.String(100))  # only when outside the UK
-    labour_member: Mapped[str | None] = mapped_column(sa.String(10))
-    trade_union: Mapped[str | None] = mapped_column(sa.String(100))
-    reason: Mapped[str | None] = mapped_column(sa.String(280))
-    show_publicly: Mapped[bool] = mapped_column(default=False)
-    bulletin_consent: Mapped[bool] = mapped_column(default=False)
-    referral_code: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    referred_by: Mapped[str | None] = mapped_column(sa.String(16), index=True)
-    # Where the sign-up came from: a campaign's `?source=` label or the origin of the page
-    # that embedded the form ("embed:https://ally.example"); cut by appeal.services.
-    source: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
-    # Indexed for `flask appeal purge`, which looks for old unconfirmed rows.
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    signed_at: Mapped[dt.datetime | None]
-    confirmed_at: Mapped[dt.datetime | None] = mapped_column(index=True)
-    unsubscribed_at: Mapped[dt.datetime | None]
 
     @property
     def subscribed(self) -> bool:

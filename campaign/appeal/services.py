@@ -18,15 +18,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from campaign.appeal.models import Supporter
-from campaign.counters.tally import count_signature
 from campaign.email_address import normalise_email
 from campaign.extensions import db
 from campaign.mail.models import SENDING, OutboxMessage
 from campaign.mail.services import queue_email
 from campaign.models import utcnow
-from campaign.regions import region_for_postcode
+from campaign.regions import AREA_NAMES, OUTSIDE_UK, region_for_postcode
 from campaign.scheduler import scheduled_job
-from campaign.security import make_token, read_token
+from campaign.security import TokenInvalid, make_token, read_token
+from campaign.tally import count_signature, signature_keys
 from campaign.urls import external_url
 
 # Token purposes: each link does one thing only (the purpose is the token's salt).
@@ -135,6 +135,51 @@ def top_referrers(limit: int = 10) -> list[tuple[Supporter, int]]:
     return [(row[0], row[1]) for row in rows]
 
 
+@dataclass(frozen=True)
+class PublicSigner:
+    """What a signer agreed to show: a first name and an area, nothing else."""
+
+    first_name: str
+    area: str
+
+
+def recent_public_signers(limit: int = 10) -> list[PublicSigner]:
+    """The latest confirmed signers who chose to be shown (ix_supporters_public_recent)."""
+    rows = db.session.execute(
+        sa.select(Supporter.first_name, Supporter.region)
+        .where(
+            Supporter.show_publicly == sa.true(),
+            Supporter.confirmed_at.is_not(None),
+            Supporter.signed_at.is_not(None),
+        )
+        .order_by(Supporter.confirmed_at.desc())
+        .limit(limit)
+    ).all()
+    return [
+        PublicSigner(first_name or "", AREA_NAMES.get(region or OUTSIDE_UK, ""))
+        for first_name, region in rows
+    ]
+
+
+def recount_signature_tallies() -> dict[str, int]:
+    """The signature tallies recomputed from the supporters table (COUNT queries)."""
+    counted = sa.and_(Supporter.signed_at.is_not(None), Supporter.confirmed_at.is_not(None))
+    day = sa.func.date(Supporter.confirmed_at)
+    tallies: dict[str, int] = {}
+    for region, value, n in db.session.execute(
+        sa.select(Supporter.region, day, sa.func.count())
+        .where(counted)
+        .group_by(Supporter.region, day)
+    ):
+        # PostgreSQL's date() gives a date, SQLite's an ISO string.
+        confirmed_on = (
+            value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+        )
+        for key in signature_keys(region, confirmed_on):
+            tallies[key] = tallies.get(key, 0) + n
+    return tallies
+
+
 # --- sources ------------------------------------------------------------------------
 
 SOURCE_MAX = 64
@@ -195,8 +240,6 @@ def supporter_token(purpose: str, supporter: Supporter) -> str:
 
 def supporter_from_token(purpose: str, token: str, max_age: int | None) -> Supporter:
     """The supporter a token names; TokenInvalid/TokenExpired or SupporterGone otherwise."""
-    from campaign.security import TokenInvalid
-
     payload = read_token(purpose, token, max_age=max_age)
     if not (
         isinstance(payload, list)
@@ -235,8 +278,6 @@ def thanks_token(outcome: SignOutcome) -> str:
 
 def outcome_from_thanks_token(token: str | None) -> SignOutcome | None:
     """The outcome carried by a thanks token, or None if it is missing, forged or old."""
-    from campaign.security import TokenInvalid
-
     if not token:
         return None
     try:

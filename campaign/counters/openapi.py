@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from campaign.counters.services import AREA_NAMES
-from campaign.groups.models import GROUP_KINDS, NATIONAL
-from campaign.regions import REGIONS
-
-GROUP_REGIONS = [*REGIONS, NATIONAL]
+from campaign.groups.models import GROUP_KINDS, GROUP_REGIONS
+from campaign.regions import AREA_NAMES
 
 
 def _object(properties: dict[str, Any], description: str = "") -> dict[str, Any]:
@@ -128,7 +125,7 @@ def openapi_document(title: str) -> dict[str, Any]:
                 "name": {"type": "string"},
                 "kind": {"type": "string", "enum": kind_enum},
                 "kind_label": {"type": "string"},
-                "region": {"type": "string", "enum": GROUP_REGIONS},
+                "region": {"type": "string", "enum": list(GROUP_REGIONS)},
                 "region_name": {"type": "string"},
                 "town": {"type": ["string", "null"]},
                 "website": {"type": ["string", "null"], "format": "uri"},
@@ -186,7 +183,7 @@ def openapi_document(title: str) -> dict[str, Any]:
                             "name": "region",
                             "in": "query",
                             "required": False,
-                            "schema": {"type": "string", "enum": GROUP_REGIONS},
+                            "schema": {"type": "string", "enum": list(GROUP_REGIONS)},
                         },
                     ],
                     "responses": {

@@ -13,21 +13,21 @@ from collections.abc import Callable
 
 from flask import Response, abort, current_app, render_template, request
 
+from campaign.appeal.services import recent_public_signers
 from campaign.content import current_content
 from campaign.counters import bp
 from campaign.counters.charts import day_chart, day_series, region_chart
-from campaign.counters.openapi import GROUP_REGIONS, openapi_document
+from campaign.counters.openapi import openapi_document
 from campaign.counters.services import (
     counters_view,
     counts_cache,
     current_counts,
     parse_seen,
     poll_seconds,
-    public_groups,
-    recent_public_signers,
     stats_document,
 )
-from campaign.groups.models import GROUP_KINDS
+from campaign.groups.models import GROUP_KINDS, GROUP_REGIONS
+from campaign.groups.services import public_groups
 from campaign.models import utcnow
 
 RENDER_CACHE_LIMIT = 256

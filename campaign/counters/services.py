@@ -26,21 +26,17 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 from sqlalchemy.orm import Session
 
+from campaign.appeal.services import recount_signature_tallies
 from campaign.content import Goal, current_content
-from campaign.counters.tally import (
-    CHANGED_FLAG,
-    OUTSIDE_UK,
-    PAPER_TALLY,
-    read_tallies,
-    set_tallies,
-)
 from campaign.extensions import db
-from campaign.groups.models import GROUP_KINDS, NATIONAL
-from campaign.regions import REGIONS
+from campaign.groups.models import GROUP_KINDS
+from campaign.groups.services import recount_group_tallies
+from campaign.paper.services import recount_paper_tallies
+from campaign.regions import AREA_NAMES
+from campaign.tally import CHANGED_FLAG, PAPER_TALLY, read_tallies, set_tallies
 
 log = logging.getLogger(__name__)
 
-AREA_NAMES = {**REGIONS, OUTSIDE_UK: "Outside the UK", NATIONAL: "UK-wide"}
 DEFAULT_POLL_SECONDS = 10
 DEFAULT_WORDING = {
     "signatures": "people have signed",
@@ -315,79 +311,6 @@ def _discard_flag_after_rollback(session: Session) -> None:
     session.info.pop(CHANGED_FLAG, None)
 
 
-# --- recent signers -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PublicSigner:
-    """What a signer agreed to show: a first name and an area, nothing else."""
-
-    first_name: str
-    area: str
-
-
-def recent_public_signers(limit: int = 10) -> list[PublicSigner]:
-    """The latest confirmed signers who chose to be shown (ix_supporters_public_recent)."""
-    from campaign.appeal.models import Supporter
-
-    rows = db.session.execute(
-        sa.select(Supporter.first_name, Supporter.region)
-        .where(
-            Supporter.show_publicly == sa.true(),
-            Supporter.confirmed_at.is_not(None),
-            Supporter.signed_at.is_not(None),
-        )
-        .order_by(Supporter.confirmed_at.desc())
-        .limit(limit)
-    ).all()
-    return [
-        PublicSigner(first_name or "", AREA_NAMES.get(region or OUTSIDE_UK, ""))
-        for first_name, region in rows
-    ]
-
-
-# --- the public directory -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PublicGroup:
-    """The public face of an approved group: never its contacts."""
-
-    name: str
-    kind: str
-    kind_label: str
-    region: str
-    region_name: str
-    town: str | None
-    website: str | None
-
-
-def public_groups(kind: str | None = None, region: str | None = None) -> list[PublicGroup]:
-    """Approved groups, by name, optionally of one kind and/or one region."""
-    from campaign.groups.models import APPROVED, Group
-
-    query = sa.select(Group.name, Group.kind, Group.region, Group.town, Group.website).where(
-        Group.status == APPROVED
-    )
-    if kind:
-        query = query.where(Group.kind == kind)
-    if region:
-        query = query.where(Group.region == region)
-    rows = db.session.execute(query.order_by(sa.func.lower(Group.name), Group.id)).all()
-    return [
-        PublicGroup(
-            name=name,
-            kind=kind,
-            kind_label=GROUP_KINDS.get(kind, (kind,))[0],
-            region=region,
-            region_name=AREA_NAMES.get(region, region),
-            town=town,
-            website=website,
-        )
-        for name, kind, region, town, website in rows
-    ]
-
-
 # --- reconciliation -------------------------------------------------------------------
 
 
@@ -401,46 +324,8 @@ class Drift:
 
 
 def actual_tallies() -> dict[str, int]:
-    """Every tally recomputed from the supporters, groups and paper batches (COUNT queries)."""
-    from campaign.appeal.models import Supporter
-    from campaign.groups.models import APPROVED, Group
-    from campaign.paper.models import COUNTED as PAPER_COUNTED
-    from campaign.paper.models import PaperBatch
-
-    counted = sa.and_(Supporter.signed_at.is_not(None), Supporter.confirmed_at.is_not(None))
-    actual: dict[str, int] = {}
-
-    def add(key: str, n: int) -> None:
-        actual[key] = actual.get(key, 0) + n
-
-    area = sa.func.coalesce(Supporter.region, OUTSIDE_UK)
-    for region, n in db.session.execute(
-        sa.select(area, sa.func.count()).where(counted).group_by(area)
-    ):
-        add("signatures", n)
-        add(f"signatures:region:{region}", n)
-    day = sa.func.date(Supporter.confirmed_at)
-    for value, n in db.session.execute(
-        sa.select(day, sa.func.count()).where(counted).group_by(day)
-    ):
-        iso = value.isoformat() if isinstance(value, dt.date) else str(value)[:10]
-        add(f"signatures:day:{iso}", n)
-    paper = db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(PaperBatch.signatures), 0)).where(
-            PaperBatch.status == PAPER_COUNTED
-        )
-    )
-    if paper:
-        actual[PAPER_TALLY] = int(paper)
-    for kind, region, n in db.session.execute(
-        sa.select(Group.kind, Group.region, sa.func.count())
-        .where(Group.status == APPROVED)
-        .group_by(Group.kind, Group.region)
-    ):
-        add("groups", n)
-        add(f"groups:kind:{kind}", n)
-        add(f"groups:region:{region}", n)
-    return actual
+    """Every tally recomputed from the rows it counts, by the features that own them."""
+    return {**recount_signature_tallies(), **recount_group_tallies(), **recount_paper_tallies()}
 
 
 def find_drift() -> list[Drift]:

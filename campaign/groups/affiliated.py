@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
-from campaign.counters.tally import adjust_tallies, count_group, group_tally_keys
 from campaign.email_address import normalise_email
 from campaign.extensions import db
 from campaign.groups.models import (
@@ -45,6 +44,7 @@ from campaign.groups.services import (
 )
 from campaign.models import utcnow
 from campaign.scheduler import scheduled_job
+from campaign.tally import adjust_tallies, count_group, group_keys
 
 REMIND_DAYS = 30  # a union hears this many days before its fee falls due
 # Groups that block another of the same name and kind: anything not refused or gone.
@@ -255,7 +255,7 @@ def update_group(group: Group, data: Mapping[str, Any], by: str) -> list[str]:
     if other is not None:
         raise DuplicateGroup(other)
     new_representatives = _representatives(data)
-    old_keys = group_tally_keys(group)
+    old_keys = group_keys(group.kind, group.region)
     old_contact = group.contact_email
     changed = []
     for name, words in DETAIL_FIELDS.items():
@@ -284,7 +284,7 @@ def update_group(group: Group, data: Mapping[str, Any], by: str) -> list[str]:
             group.fee_due_on = today()
     else:
         group.fee_pence = group.fee_due_on = None
-    new_keys = group_tally_keys(group)
+    new_keys = group_keys(group.kind, group.region)
     if group.status == APPROVED and old_keys != new_keys:
         deltas: dict[str, int] = {}
         for key in old_keys:

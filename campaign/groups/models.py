@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.extensions import db
 from campaign.models import utcnow
-from campaign.regions import REGIONS
+from campaign.regions import NATIONAL, REGIONS
 
 # slug -> (singular, plural), in the order the directory shows them.
 GROUP_KINDS: dict[str, tuple[str, str]] = {
@@ -20,7 +20,6 @@ GROUP_KINDS: dict[str, tuple[str, str]] = {
     "national-organisation": ("National organisation", "national organisations"),
     "other": ("Other", "other groups"),
 }
-NATIONAL = "national"  # the region of a UK-wide body, besides the 12 regions
 # slug -> label, the 12 nations and regions first, then UK-wide bodies.
 GROUP_REGIONS: dict[str, str] = {**REGIONS, NATIONAL: "National (UK-wide)"}
 

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,6 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from campaign.content import current_content
-from campaign.counters.tally import count_group, read_tallies
 from campaign.email_address import normalise_email
 from campaign.extensions import db
 from campaign.groups.models import (
@@ -35,7 +35,9 @@ from campaign.groups.models import (
 )
 from campaign.mail.services import queue_email
 from campaign.models import utcnow
+from campaign.regions import AREA_NAMES
 from campaign.security import make_token
+from campaign.tally import count_group, group_keys, read_tallies
 from campaign.urls import external_url
 
 CONFIRM_PURPOSE = "group-confirm"
@@ -389,3 +391,53 @@ def groups_awaiting_review() -> sa.Select:
         .options(selectinload(Group.representatives))
         .order_by(Group.confirmed_at, Group.id)
     )
+
+
+@dataclass(frozen=True)
+class PublicGroup:
+    """The public face of an approved group: never its contacts."""
+
+    name: str
+    kind: str
+    kind_label: str
+    region: str
+    region_name: str
+    town: str | None
+    website: str | None
+
+
+def public_groups(kind: str | None = None, region: str | None = None) -> list[PublicGroup]:
+    """Approved groups, by name, optionally of one kind and/or one region."""
+    query = sa.select(Group.name, Group.kind, Group.region, Group.town, Group.website).where(
+        Group.status == APPROVED
+    )
+    if kind:
+        query = query.where(Group.kind == kind)
+    if region:
+        query = query.where(Group.region == region)
+    rows = db.session.execute(query.order_by(sa.func.lower(Group.name), Group.id))
+    return [
+        PublicGroup(
+            name=name,
+            kind=kind,
+            kind_label=GROUP_KINDS.get(kind, (kind,))[0],
+            region=region,
+            region_name=AREA_NAMES.get(region, region),
+            town=town,
+            website=website,
+        )
+        for name, kind, region, town, website in rows
+    ]
+
+
+def recount_group_tallies() -> dict[str, int]:
+    """The group tallies recomputed from the groups table (COUNT queries)."""
+    tallies: dict[str, int] = {}
+    for kind, region, n in db.session.execute(
+        sa.select(Group.kind, Group.region, sa.func.count())
+        .where(Group.status == APPROVED)
+        .group_by(Group.kind, Group.region)
+    ):
+        for key in group_keys(kind, region):
+            tallies[key] = tallies.get(key, 0) + n
+    return tallies

@@ -12,7 +12,6 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from campaign.counters.tally import OUTSIDE_UK
 from campaign.extensions import db
 from campaign.organisers import bp
 from campaign.organisers.accounts import (
@@ -34,7 +33,7 @@ from campaign.organisers.supporters import (
     import_supporters,
     xlsx_chunks,
 )
-from campaign.regions import REGIONS
+from campaign.regions import OUTSIDE_UK, REGIONS
 from campaign.wording import counted
 
 CLI_ACTOR = "cli"

@@ -9,14 +9,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from campaign.appeal.models import Supporter
-from campaign.counters.tally import OUTSIDE_UK, read_tallies
 from campaign.extensions import db
 from campaign.groups.models import Group
 from campaign.mail.services import outbox_health
 from campaign.models import utcnow
 from campaign.organisers.features import groups_awaiting_review, signups_by_source, top_referrers
 from campaign.organisers.supporters import consented
-from campaign.regions import REGIONS
+from campaign.regions import OUTSIDE_UK, REGIONS
+from campaign.tally import read_tallies
 
 CHART_DAYS = 30
 

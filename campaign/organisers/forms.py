@@ -14,12 +14,11 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from campaign.counters.tally import OUTSIDE_UK
 from campaign.forms import NoControlCharacters, clean_line, clean_text
 from campaign.organisers.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from campaign.organisers.audit import ACTIONS
 from campaign.organisers.supporters import UNKNOWN_MEMBER, SupporterFilters
-from campaign.regions import REGIONS
+from campaign.regions import AREA_NAMES, OUTSIDE_UK, REGIONS
 
 
 def _choices(*pairs: tuple[str, str]) -> list[SelectChoice]:
@@ -110,7 +109,7 @@ class EraseForm(FlaskForm):
 
 
 def _region_choices() -> list[tuple[str, str]]:
-    return _choices(("", "Any region"), *REGIONS.items(), (OUTSIDE_UK, "Outside the UK"))
+    return _choices(("", "Any region"), *REGIONS.items(), (OUTSIDE_UK, AREA_NAMES[OUTSIDE_UK]))
 
 
 def _yes_no(value: str | None) -> bool | None:

@@ -1,4 +1,4 @@
-"""Organiser accounts, the append-only audit log, and the supporter indexes the room needs."""
+"""Organiser accounts and the append-only audit log."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign.appeal.models import Supporter
 from campaign.extensions import db
 from campaign.models import utcnow
 
@@ -82,22 +81,3 @@ class AuditRecord(db.Model):
     target: Mapped[str | None] = mapped_column(sa.String(300))
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
-
-
-# Indexes on the supporters table for the organisers' list: keyset pagination walks
-# (created_at, id) newest first; search looks up a last name (case-insensitively) or a
-# postcode, by exact value or prefix. On PostgreSQL the pattern_ops classes let LIKE 'x%'
-# use the index whatever the database's collation.
-supporters_newest_first = sa.Index(
-    "ix_supporters_created_at_id", Supporter.created_at, Supporter.id
-)
-supporters_by_last_name = sa.Index(
-    "ix_supporters_last_name_lower",
-    sa.func.lower(Supporter.last_name).label("last_name_lower"),
-    postgresql_ops={"last_name_lower": "text_pattern_ops"},
-)
-supporters_by_postcode = sa.Index(
-    "ix_supporters_postcode",
-    Supporter.postcode,
-    postgresql_ops={"postcode": "varchar_pattern_ops"},
-)

@@ -18,12 +18,12 @@ from typing import IO, Any
 import sqlalchemy as sa
 
 from campaign.appeal.models import LABOUR_MEMBER_CHOICES, Supporter
-from campaign.counters.tally import OUTSIDE_UK, count_signature
 from campaign.email_address import InvalidEmail, normalise_email
 from campaign.extensions import db
 from campaign.forms import CONTROL
 from campaign.organisers.features import new_referral_code
-from campaign.regions import REGIONS, normalise_postcode, region_for_postcode
+from campaign.regions import OUTSIDE_UK, REGIONS, normalise_postcode, region_for_postcode
+from campaign.tally import count_signature
 
 PAGE_SIZE = 50
 EXPORT_COLUMNS = (

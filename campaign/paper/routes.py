@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from campaign.counters.tally import read_tallies
 from campaign.extensions import db
 from campaign.htmx import is_htmx, render_page_or_fragment
 from campaign.organisers.access import allow, guard_organiser_room
@@ -31,6 +30,7 @@ from campaign.paper.services import (
     record_batch,
     withdraw_batch,
 )
+from campaign.tally import read_tallies
 
 bp.before_request(guard_organiser_room)
 

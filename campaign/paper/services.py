@@ -20,7 +20,6 @@ import sqlalchemy as sa
 
 from campaign.appeal.models import Supporter
 from campaign.appeal.services import new_referral_code
-from campaign.counters.tally import PAPER_TALLY, adjust_tallies, read_tallies
 from campaign.email_address import InvalidEmail, normalise_email
 from campaign.extensions import db
 from campaign.forms import CONTROL
@@ -34,6 +33,7 @@ from campaign.paper.models import (
     PaperSupporter,
 )
 from campaign.regions import normalise_postcode, region_for_postcode
+from campaign.tally import PAPER_TALLY, adjust_tallies, read_tallies
 
 MAX_NAMES_TEXT = 200_000  # characters of names typed or uploaded with one batch
 NAME_COLUMNS = ("first_name", "last_name", "email", "postcode", "consent")
@@ -332,16 +332,14 @@ def paper_total() -> int:
     return read_tallies(PAPER_TALLY).get(PAPER_TALLY, 0)
 
 
-def actual_paper_total() -> int:
-    """Paper signatures recounted from the batches (for `flask counters check`)."""
-    return (
-        db.session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(PaperBatch.signatures), 0)).where(
-                PaperBatch.status == COUNTED
-            )
+def recount_paper_tallies() -> dict[str, int]:
+    """The paper tally recomputed from the counted batches (for `flask counters check`)."""
+    total = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(PaperBatch.signatures), 0)).where(
+            PaperBatch.status == COUNTED
         )
-        or 0
     )
+    return {PAPER_TALLY: int(total)} if total else {}
 
 
 def named_supporters(batch: PaperBatch) -> list[Supporter]:

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from conftest import MailBox, csrf_from
 
 from campaign.appeal.models import Supporter
-from campaign.counters.tally import read_tallies
 from campaign.extensions import db
 from campaign.mail.models import OutboxMessage
+from campaign.tally import read_tallies
 
 HTMX = {"HX-Request": "true", "HX-Target": "sign-form", "HX-Current-URL": "http://localhost/appeal"}
 

@@ -11,10 +11,10 @@ import datetime as dt
 import itertools
 
 from campaign.appeal.models import Supporter
-from campaign.counters.tally import count_group, count_signature
 from campaign.extensions import db
 from campaign.groups.models import APPROVED, WITHDRAWN, Group
 from campaign.models import utcnow
+from campaign.tally import count_group, count_signature
 
 _serial = itertools.count(1)
 

@@ -8,10 +8,9 @@ import redis
 import sqlalchemy as sa
 
 from campaign import create_app
-from campaign.counters.models import Tally
 from campaign.counters.services import current_counts
-from campaign.counters.tally import adjust_tallies
 from campaign.extensions import db
+from campaign.tally import Tally, adjust_tallies
 from tests.conftest import skip_or_fail
 
 from .factories import signed

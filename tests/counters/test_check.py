@@ -4,10 +4,9 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from campaign.counters.models import Tally
 from campaign.counters.services import current_counts
-from campaign.counters.tally import adjust_tallies, read_tallies
 from campaign.extensions import db
+from campaign.tally import Tally, adjust_tallies, read_tallies
 
 from .factories import approve, group, sign, signed
 

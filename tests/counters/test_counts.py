@@ -4,6 +4,7 @@ import datetime as dt
 
 from campaign.counters.services import current_counts
 from campaign.extensions import db
+from campaign.tally import adjust_tallies
 
 from .factories import approve, confirm, erase, group, sign, signed, withdraw
 
@@ -82,8 +83,6 @@ def test_goal_progress_and_next_milestone(app):
         assert current_counts().to_next_goal == first.count
 
         # Reaching a goal moves the milestone to the next one.
-        from campaign.counters.tally import adjust_tallies
-
         adjust_tallies({"signatures": first.count})
         db.session.commit()
         counts = current_counts()

@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 
 from campaign.appeal.models import Supporter
-from campaign.counters.services import actual_tallies, counts_cache, recent_public_signers
-from campaign.counters.tally import set_tallies
+from campaign.appeal.services import recent_public_signers
+from campaign.counters.services import actual_tallies, counts_cache
 from campaign.extensions import db
+from campaign.tally import set_tallies
 
 ROWS = 100_000
 REGIONS = ["london", "scotland", "wales", "north-west", None]

@@ -6,10 +6,10 @@ import re
 
 from conftest import csrf_from
 
-from campaign.counters.tally import read_tallies
 from campaign.extensions import db
 from campaign.groups.models import APPROVED, CONFIRMED, REJECTED, SUBMITTED, WITHDRAWN, Group
 from campaign.groups.services import approve_group, reject_group
+from campaign.tally import read_tallies
 
 from .helpers import group_rows
 

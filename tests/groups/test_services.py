@@ -7,7 +7,6 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from campaign.counters.tally import read_tallies
 from campaign.extensions import db
 from campaign.groups.models import APPROVED, CONFIRMED, REJECTED, SUBMITTED, WITHDRAWN, Group
 from campaign.groups.services import (
@@ -24,6 +23,7 @@ from campaign.groups.services import (
     withdraw_group,
 )
 from campaign.mail.models import OutboxMessage
+from campaign.tally import read_tallies
 
 from .helpers import group_rows
 

@@ -9,13 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from campaign.counters.services import find_drift
-from campaign.counters.tally import read_tallies
 from campaign.extensions import db
 from campaign.groups.affiliated import add_affiliated_group, add_year
 from campaign.groups.models import FeeReminder, Group, GroupFeePayment
 from campaign.mail.models import OutboxMessage
 from campaign.models import utcnow
 from campaign.scheduler import run_due_jobs
+from campaign.tally import read_tallies
 
 from .conftest import audit_rows, log_in, make_organiser, token
 

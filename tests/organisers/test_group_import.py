@@ -11,12 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 from campaign.counters.services import find_drift
-from campaign.counters.tally import read_tallies
 from campaign.extensions import db
 from campaign.groups.affiliated import add_affiliated_group
 from campaign.groups.models import Group
 from campaign.mail.models import OutboxMessage
 from campaign.organisers.models import AuditRecord
+from campaign.tally import read_tallies
 
 from .conftest import ORGANISER_EMAIL, audit_rows, log_in, make_organiser, token
 

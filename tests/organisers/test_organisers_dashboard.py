@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from campaign.counters.tally import count_group, count_signature
 from campaign.extensions import db
 from campaign.mail.models import FAILED, QUEUED, OutboxMessage
+from campaign.tally import count_group, count_signature
 
 from .conftest import add_group, add_supporter
 

@@ -7,9 +7,9 @@ import csv
 import sqlalchemy as sa
 
 from campaign.appeal.models import Supporter
-from campaign.counters.tally import read_tallies
 from campaign.extensions import db
 from campaign.organisers.supporters import EXPORT_COLUMNS
+from campaign.tally import read_tallies
 
 from .conftest import add_supporter, audit_rows
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from campaign.counters.tally import read_tallies
 from campaign.extensions import db
 from campaign.groups.models import Group
 from campaign.mail.models import OutboxMessage
+from campaign.tally import read_tallies
 
 from .conftest import ORGANISER_EMAIL, add_group, audit_rows, token
 

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from campaign.appeal.models import Supporter
-from campaign.counters.tally import count_signature, read_tallies
 from campaign.extensions import db
+from campaign.tally import count_signature, read_tallies
 
 from .conftest import ADMIN_EMAIL, add_supporter, audit_rows, token
 

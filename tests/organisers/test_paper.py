@@ -11,11 +11,11 @@ import sqlalchemy as sa
 
 from campaign.appeal.models import Supporter
 from campaign.counters.services import find_drift
-from campaign.counters.tally import count_signature, read_tallies
 from campaign.extensions import db
 from campaign.groups.affiliated import add_affiliated_group
 from campaign.models import utcnow
 from campaign.paper.models import PaperBatch
+from campaign.tally import count_signature, read_tallies
 
 from .conftest import add_supporter, audit_rows, log_in, make_organiser, token
 

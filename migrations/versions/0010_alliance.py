@@ -1,7 +1,7 @@
 """Affiliated groups' fees, reminders and revocation; paper signature batches.
 
-Revision ID: 0009_alliance
-Revises: 0008_trust_sessions
+Revision ID: 0010_alliance
+Revises: 0009_supporter_indexes
 """
 
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0009_alliance"
-down_revision = "0008_trust_sessions"
+revision = "0010_alliance"
+down_revision = "0009_supporter_indexes"
 branch_labels = None
 depends_on = None
 
