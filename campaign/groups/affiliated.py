@@ -369,8 +369,9 @@ def send_fee_reminders(now: dt.datetime | None = None) -> str | None:
             _insert_ignoring_duplicates()
             .values(group_id=group.id, due_on=group.fee_due_on, sent_at=utcnow())
             .on_conflict_do_nothing(index_elements=["group_id", "due_on"])
-        )
-        if inserted.rowcount != 1:
+            .returning(FeeReminder.id)  # no row back: another run has sent this one
+        ).scalar_one_or_none()
+        if inserted is None:
             continue
         _email_contact(
             group,
