@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import tomllib
 from pathlib import Path
@@ -39,6 +40,7 @@ ENV_KEYS = (
     "TRUSTED_PROXIES",
     "IP_HASH_KEY",
     "COUNTERS_POLL_SECONDS",
+    "EMBED_ORIGINS",
 )
 
 
@@ -60,6 +62,9 @@ class Defaults:
     TRUSTED_PROXIES = 0  # how many X-Forwarded-For hops to believe
     IP_HASH_KEY: str | None = None  # derived from SECRET_KEY when unset
     NEWS_PER_PAGE = 10
+    # Sites allowed to show /embed/counter and /embed/sign in a frame: origins such as
+    # "https://ally.example" (a list, or one string separated by commas or spaces).
+    EMBED_ORIGINS: list[str] = []
     # E-mail: "console" prints messages (development); "smtp" sends through MAIL_SERVER.
     MAIL_TRANSPORT = "console"
     MAIL_SERVER = "localhost"
@@ -81,6 +86,7 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     ORGANISER_IDLE_SECONDS = 30 * 60  # an organisers' session unused this long ends
     ORGANISER_SESSION_SECONDS = 8 * 3600  # and any session this long after its log-in
+    PERSONAL_RECORDS_PER_HOUR = 2000  # supporters' records one account may be shown an hour
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 256 * 1024
     RATELIMIT_ENABLED = True
@@ -125,6 +131,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
 
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'campaign.db'}"
+    app.config["EMBED_ORIGINS"] = parse_origins(app.config.get("EMBED_ORIGINS"))
     app.config["PRODUCTION"] = is_production()
     if app.config["PRODUCTION"]:
         check_production(app.config)
@@ -135,6 +142,26 @@ def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
         app.config["SECRET_KEY"] = development_secret(instance)
     if not app.config.get("IP_HASH_KEY"):
         app.config["IP_HASH_KEY"] = app.config["SECRET_KEY"] + ":ip-hash"
+
+
+ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def parse_origins(value: Any) -> tuple[str, ...]:
+    """EMBED_ORIGINS as a tuple of origins; ConfigError names any that is not one."""
+    if not value:
+        return ()
+    items = value.replace(",", " ").split() if isinstance(value, str) else list(value)
+    origins = []
+    for item in items:
+        origin = str(item).strip().lower().rstrip("/")
+        if not ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"EMBED_ORIGINS: {item!r} is not an origin; write it as scheme and host "
+                "(and port), such as https://ally.example or http://127.0.0.1:8080"
+            )
+        origins.append(origin)
+    return tuple(dict.fromkeys(origins))
 
 
 def development_secret(instance: Path) -> str:

@@ -56,8 +56,12 @@ def client_ip_hash() -> str | None:
     return hash_ip(request.remote_addr)
 
 
-def content_security_policy(app: Flask) -> str:
-    """A CSP with no inline script and only the htmx host as an outside script source."""
+def content_security_policy(app: Flask, frame_ancestors: str = "'none'") -> str:
+    """A CSP with no inline script and only the htmx host as an outside script source.
+
+    No page may be framed (`frame-ancestors 'none'`) unless a route asks for a list of
+    origins through `allow_framing`.
+    """
     script_src = ["'self'"]
     htmx = urlsplit(app.config["HTMX_SCRIPT_URL"])
     if htmx.scheme and htmx.netloc:
@@ -70,11 +74,24 @@ def content_security_policy(app: Flask) -> str:
             "img-src 'self' data:",
             "connect-src 'self'",
             "form-action 'self'",
-            "frame-ancestors 'none'",
+            f"frame-ancestors {frame_ancestors}",
             "base-uri 'self'",
             "object-src 'none'",
         ]
     )
+
+
+def allow_framing(response: Response, origins: tuple[str, ...]) -> Response:
+    """Let this response be framed by the site itself and by `origins` only (CSP level 2).
+
+    Without X-Frame-Options, which cannot name a list; browsers that know neither header
+    are too old to matter here.
+    """
+    ancestors = " ".join(["'self'", *origins])
+    csp = content_security_policy(current_app, frame_ancestors=ancestors)
+    response.headers["Content-Security-Policy"] = csp
+    response.headers.pop("X-Frame-Options", None)
+    return response
 
 
 def no_store(response: Response) -> Response:
@@ -116,7 +133,8 @@ def init_security(app: Flask) -> None:
         headers.setdefault("Content-Security-Policy", csp)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
+        if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:
+            headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"
         )

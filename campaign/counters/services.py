@@ -107,6 +107,12 @@ class Counts:
         return self.wording["groups_one" if self.groups == 1 else "groups"]
 
     @property
+    def invitation(self) -> str:
+        """What a campaign with no confirmed signature says instead of "0 people have signed"."""
+        first = self.goals[0].count if self.goals else 100
+        return f"Be one of the first {first:,} to sign"
+
+    @property
     def next_goal(self) -> Goal | None:
         """The smallest goal not yet reached, or None when every goal is reached."""
         return next((g for g in self.goals if g.count > self.signatures), None)

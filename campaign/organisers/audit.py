@@ -34,8 +34,20 @@ ACTIONS: dict[str, str] = {
     "paper.corrected": "Paper batch corrected",
     "paper.withdrawn": "Paper batch withdrawn",
     "supporter.erased": "Supporter erased",
+    "supporters.listed": "Supporters listed or searched",
+    "supporter.viewed": "Supporter's record viewed",
+    "supporters.ceiling": "Refused: personal-data ceiling reached",
     "supporters.exported": "Supporters exported",
     "supporters.imported": "Supporters imported",
+    "event.created": "Event created",
+    "event.updated": "Event changed",
+    "event.cancelled": "Event cancelled",
+    "event.published": "Proposed event published",
+    "event.declined": "Proposed event declined",
+    "event.report_published": "Event report published",
+    "rsvps.viewed": "RSVPs looked at",
+    "rsvps.exported": "RSVPs exported",
+    "rsvp.checked_in": "Attendance marked",
 }
 
 

@@ -73,6 +73,8 @@ class AuditRecord(db.Model):
     """One entry of the audit log: who did what to what, when, from where. Never changed."""
 
     __tablename__ = "audit_log"
+    # The personal-data ceiling sums one account's records shown over the last hour.
+    __table_args__ = (sa.Index("ix_audit_log_actor_at", "actor", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
@@ -81,3 +83,5 @@ class AuditRecord(db.Model):
     target: Mapped[str | None] = mapped_column(sa.String(300))
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     ip_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # How many people's personal records this look showed (list page, search, detail).
+    rows_shown: Mapped[int | None]

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -19,11 +20,21 @@ from campaign.appeal.models import Supporter
 from campaign.extensions import db, limiter
 from campaign.groups.models import APPROVED, Group
 from campaign.htmx import is_htmx, render_page_or_fragment
+from campaign.models import utcnow
 from campaign.organisers import bp
 from campaign.organisers.access import PUBLIC, allow, safe_next
 from campaign.organisers.accounts import attempt_login, password_matches, set_password
 from campaign.organisers.audit import ACTIONS, audit_records, record_audit
 from campaign.organisers.dashboard import dashboard_numbers
+from campaign.organisers.disclosure import (
+    LISTED,
+    VIEWED,
+    CeilingReached,
+    activity_on,
+    disclose,
+    may_see,
+    visible_supporters,
+)
 from campaign.organisers.features import (
     InvalidTransition,
     approve_group,
@@ -43,7 +54,14 @@ from campaign.organisers.forms import (
     RejectForm,
     SupporterSearchForm,
 )
-from campaign.organisers.models import ADMIN, ORGANISER, AuditRecord, Organiser
+from campaign.organisers.models import (
+    ADMIN,
+    MODERATOR,
+    ORGANISER,
+    VIEWER,
+    AuditRecord,
+    Organiser,
+)
 from campaign.organisers.sessions import end_every_session, end_this_session, start_session
 from campaign.organisers.supporters import (
     EXPORT_COLUMNS,
@@ -108,7 +126,7 @@ LOGIN_REFUSED = (
 
 
 @bp.post("/logout")
-@allow(ORGANISER)
+@allow(VIEWER)
 def logout():
     # Every session of the account ends, not only this browser's: a copy of the cookie
     # saved elsewhere (a shared computer, a stolen cookie) dies with it.
@@ -121,7 +139,7 @@ def logout():
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@allow(ORGANISER)
+@allow(VIEWER)
 @limiter.limit("10/minute", methods=["POST"])
 def change_password():
     form = PasswordChangeForm()
@@ -146,9 +164,19 @@ def change_password():
 
 
 @bp.get("/")
-@allow(ORGANISER)
+@allow(VIEWER)
 def dashboard():
-    return render_template("organisers/dashboard.html", **dashboard_numbers())
+    organiser: Organiser = current_user._get_current_object()
+    numbers = dashboard_numbers()
+    # Referrers are people: organisers see those who agreed to contact, viewers and
+    # moderators none; admins also see who looked at personal data today.
+    numbers["referrers"] = [
+        (person, count)
+        for person, count in numbers["referrers"]
+        if organiser.has_role(ORGANISER) and may_see(organiser, person)
+    ]
+    activity = activity_on(utcnow().date()) if organiser.has_role(ADMIN) else None
+    return render_template("organisers/dashboard.html", activity=activity, **numbers)
 
 
 # --- affiliations queue -----------------------------------------------------------------
@@ -188,7 +216,7 @@ def _queue_page(status: int = 200, message: str | None = None) -> Response:
 
 
 @bp.get("/groups")
-@allow(ORGANISER)
+@allow(MODERATOR)
 def groups():
     return _queue_page()
 
@@ -218,7 +246,7 @@ def _group(group_id: int) -> Group:
 
 
 @bp.post("/groups/<int:group_id>/approve")
-@allow(ORGANISER)
+@allow(MODERATOR)
 def approve(group_id: int):
     group = _group(group_id)
     ActionForm()  # CSRF is checked for every POST by CSRFProtect
@@ -233,7 +261,7 @@ def approve(group_id: int):
 
 
 @bp.post("/groups/<int:group_id>/reject")
-@allow(ORGANISER)
+@allow(MODERATOR)
 def reject(group_id: int):
     group = _group(group_id)
     form = RejectForm()
@@ -259,7 +287,7 @@ def reject(group_id: int):
 
 
 @bp.post("/groups/<int:group_id>/fee")
-@allow(ORGANISER)
+@allow(MODERATOR)
 def fee(group_id: int):
     group = _group(group_id)
     form = FeeForm()
@@ -306,8 +334,11 @@ def supporters():
             results=None,
             error=_first_error(form),
         )
+    organiser: Organiser = current_user._get_current_object()
     try:
-        page = supporter_page(form.filters(), form.q.data, form.after.data)
+        page = supporter_page(
+            form.filters(), form.q.data, form.after.data, only=visible_supporters(organiser)
+        )
     except BadCursor as exc:
         return render_page_or_fragment(
             "organisers/supporters.html",
@@ -316,6 +347,20 @@ def supporters():
             form=form,
             results=None,
             error=str(exc),
+        )
+    refusal = disclose(
+        organiser,
+        LISTED,
+        len(page.supporters),
+        current_app.config["PERSONAL_RECORDS_PER_HOUR"],
+        filters=form.filters().described(),
+        search=form.q.data or None,
+        page=form.after.data or "first",
+    )
+    db.session.commit()
+    if refusal:
+        return _ceiling_answer(
+            refusal, "organisers/supporters.html", "organisers/_supporter_results.html", form=form
         )
     return render_page_or_fragment(
         "organisers/supporters.html",
@@ -330,8 +375,30 @@ def supporters():
 @bp.get("/supporters/<int:supporter_id>")
 @allow(ORGANISER)
 def supporter(supporter_id: int):
-    person = db.get_or_404(Supporter, supporter_id)
+    organiser: Organiser = current_user._get_current_object()
+    person = db.session.get(Supporter, supporter_id)
+    if person is None or not may_see(organiser, person):
+        abort(404)  # one answer for "no such supporter" and "not yours to see"
+    refusal = disclose(
+        organiser,
+        VIEWED,
+        1,
+        current_app.config["PERSONAL_RECORDS_PER_HOUR"],
+        target=f"supporter:{supporter_id}",
+    )
+    db.session.commit()
+    if refusal:
+        return _ceiling_answer(refusal, "organisers/ceiling.html", "organisers/_ceiling.html")
     return render_template("organisers/supporter.html", supporter=person, region_name=region_name)
+
+
+def _ceiling_answer(refusal: CeilingReached, page: str, fragment: str, **context) -> Response:
+    """429 with the refusal: the page, or for htmx the fragment in place of the results."""
+    response = render_page_or_fragment(
+        page, fragment, 429, refusal=refusal, results=None, error=None, **context
+    )
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 @bp.route("/supporters/<int:supporter_id>/erase", methods=["GET", "POST"])

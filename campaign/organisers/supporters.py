@@ -171,9 +171,15 @@ def supporter_page(
     search: str | None = None,
     after: str | None = None,
     size: int = PAGE_SIZE,
+    only: sa.ColumnElement[bool] | None = None,
 ) -> SupporterPage:
-    """A page of supporters, newest first, after the cursor; it costs the same on every page."""
+    """A page of supporters, newest first, after the cursor; it costs the same on every page.
+
+    `only` narrows the list to the supporters the viewer may see (see disclosure.py).
+    """
     query = apply_search(apply_filters(sa.select(Supporter), filters), search)
+    if only is not None:
+        query = query.where(only)
     if after:
         created_at, ident = decode_cursor(after)
         query = query.where(

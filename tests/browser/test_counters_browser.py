@@ -131,7 +131,7 @@ def test_counters_update_in_place_and_announce_the_change(new_page, campaign, br
         "1 Momentum branch",
     ]
     expect(band.locator("progress")).to_have_js_property("value", 3)
-    expect(band).to_contain_text("3 of 1,000: 997 to go")
+    expect(band).to_contain_text("3 of 100: 97 to go")
     expect(band.locator(".counter--changed")).to_have_count(0)
     expect(page.get_by_role("status")).to_have_text("")
     # Proof that the page is never reloaded (a reload would drop the marker) and that the
@@ -166,7 +166,7 @@ def test_counters_update_in_place_and_announce_the_change(new_page, campaign, br
     assert changed["progress"] == 4
     assert changed["width"] <= NARROW["width"]
     assert changed["status"] == "Now 4 people have signed, 3 groups, 2 Momentum branches."
-    expect(band).to_contain_text("4 of 1,000: 996 to go")
+    expect(band).to_contain_text("4 of 100: 96 to go")
 
     # The next poll finds nothing new: the same numbers, none marked, nothing announced.
     page.evaluate("document.getElementById('counters').dataset.stale = 'yes'")

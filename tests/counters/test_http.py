@@ -89,9 +89,9 @@ def test_partial_shows_totals_kinds_and_the_goal(app, client):
     assert re.search(r">4</strong> <span[^>]*>Momentum branches<", html)
     assert re.search(r">1</strong> <span[^>]*>CLP or branch Labour Party<", html)
     assert "trade union" not in html  # kinds with none are not listed
-    assert re.search(r'<progress[^>]*max="1000"[^>]*value="12"', html)
-    assert "Next milestone: <strong>1,000 by conference</strong>" in html
-    assert "988 to go" in html
+    assert re.search(r'<progress[^>]*max="100"[^>]*value="12"', html)
+    assert "Next milestone: <strong>The first 100</strong>" in html
+    assert "88 to go" in html
 
 
 def test_changed_numbers_are_marked_and_announced_unchanged_ones_are_not(app, client):

@@ -19,6 +19,8 @@ from .factories import group
 
 def shown(client) -> int:
     html = client.get("/partials/counters").text
+    if "Be one of the first" in html:  # a young campaign's invitation stands for zero
+        return 0
     return int(re.search(r">([\d,]+)</strong> <span[^>]*>(?:people have|person has)", html)[1])
 
 
@@ -53,7 +55,8 @@ def test_approve_and_withdraw_through_the_groups_services(app, client):
         approve_group(branch, by="organiser@example.org")
         db.session.commit()
     html = client.get("/partials/counters").text
-    assert re.search(r">1</strong> <span[^>]*>group<", html)
+    # One group of one kind: named once by its kind, not "1 group 1 Momentum branch".
+    assert not re.search(r">1</strong> <span[^>]*>group<", html)
     assert re.search(r">1</strong> <span[^>]*>Momentum branch<", html)
     assert client.get("/api/groups.json").get_json()["count"] == 1
 
@@ -61,6 +64,6 @@ def test_approve_and_withdraw_through_the_groups_services(app, client):
         withdraw_group(db.session.merge(branch))
         db.session.commit()
     html = client.get("/partials/counters").text
-    assert re.search(r">0</strong> <span[^>]*>groups<", html)
+    assert "groups<" not in html  # no group yet: no "0 groups" either
     assert "Momentum branch" not in html
     assert client.get("/api/groups.json").get_json()["count"] == 0

@@ -1,7 +1,7 @@
 """Affiliated groups' fees, reminders and revocation; paper signature batches.
 
-Revision ID: 0010_alliance
-Revises: 0009_supporter_indexes
+Revision ID: 0013_alliance
+Revises: 0012_events
 """
 
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0010_alliance"
-down_revision = "0009_supporter_indexes"
+revision = "0013_alliance"
+down_revision = "0012_events"
 branch_labels = None
 depends_on = None
 
