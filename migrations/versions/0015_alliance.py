@@ -1,7 +1,7 @@
 """Affiliated groups' fees, reminders and revocation; paper signature batches.
 
-Revision ID: 0013_alliance
-Revises: 0012_events
+Revision ID: 0015_alliance
+Revises: 0014_bulletins
 """
 
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0013_alliance"
-down_revision = "0012_events"
+revision = "0015_alliance"
+down_revision = "0014_bulletins"
 branch_labels = None
 depends_on = None
 
