@@ -39,4 +39,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(supporters_cli)
 
 
-from campaign.organisers import models, routes  # noqa: E402,F401
+from campaign.organisers import account_routes, models, routes  # noqa: E402,F401
