@@ -81,12 +81,12 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from campaign import appeal, counters, groups, organisers, programme, share
+    from campaign import appeal, counters, events, groups, organisers, programme, share
     from campaign.mail import bp as mail_bp
     from campaign.mail import init_inline_sender
 
     app.register_blueprint(programme.bp)
-    for feature in (appeal, groups, counters, organisers, share):
+    for feature in (appeal, groups, counters, organisers, share, events):
         feature.init_app(app)
     app.register_blueprint(mail_bp)
     init_inline_sender(app)

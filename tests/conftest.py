@@ -11,7 +11,10 @@ import email
 import email.policy
 import os
 import re
+import shutil
 import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +22,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+import redis
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -28,29 +32,64 @@ from campaign import create_app
 from campaign.extensions import db
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# `make test-postgres` sets TEST_REQUIRE_SERVICES=1: a run that asked for the services must
+# not "pass" by skipping the tests that need them.
+REQUIRE_SERVICES = IN_CI or os.environ.get("TEST_REQUIRE_SERVICES", "").lower() in {
+    "1",
+    "true",
+    "yes",
+}
 
 
 def skip_or_fail(reason: str) -> None:
-    """Skip with a reason on a newcomer's machine; in CI a missing service is a failure."""
-    if IN_CI:
-        pytest.fail(f"CI must not skip: {reason}")
+    """Skip with a reason on a newcomer's machine; in CI (or when TEST_REQUIRE_SERVICES is
+    set) a missing service is a failure."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{'CI' if IN_CI else 'TEST_REQUIRE_SERVICES'} must not skip: {reason}")
     pytest.skip(reason)
 
 
 # --- database -------------------------------------------------------------------------
+
+# Databases every PostgreSQL server has, to connect to while creating and dropping ours:
+# the database named in TEST_DATABASE_URL need not exist.
+MAINTENANCE_DATABASES = ("postgres", "template1")
+
+
+def _maintenance_engine(url: sa.URL) -> sa.Engine:
+    """An AUTOCOMMIT engine on the server's maintenance database, or the run stops."""
+    problem: Exception | None = None
+    for name in (*MAINTENANCE_DATABASES, url.database):
+        engine = sa.create_engine(
+            url.set(database=name),
+            isolation_level="AUTOCOMMIT",
+            connect_args={"connect_timeout": 10},
+        )
+        try:
+            with engine.connect():
+                return engine
+        except sa.exc.OperationalError as exc:
+            engine.dispose()
+            problem = exc
+    # TEST_DATABASE_URL asks for PostgreSQL: without it the run fails, it never skips.
+    pytest.exit(
+        f"TEST_DATABASE_URL={url.render_as_string(hide_password=True)}: "
+        f"cannot connect to that server: {problem}",
+        returncode=1,
+    )
 
 
 def _postgres_database(base_url: str) -> Iterator[str]:
     """Create a uniquely named database on the server of `base_url`; drop it afterwards."""
     url = sa.make_url(base_url)
     name = f"campaign_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    admin = _maintenance_engine(url)
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
+    except sa.exc.SQLAlchemyError as exc:
         admin.dispose()
-        skip_or_fail(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {exc}")
+        pytest.exit(f"cannot create the throw-away database {name}: {exc}", returncode=1)
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -174,6 +213,56 @@ def mailbox(smtp_server: MailBox) -> MailBox:
     """The SMTP server's inbox, empty at the start of the test."""
     smtp_server.messages.clear()
     return smtp_server
+
+
+# --- Redis ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """TEST_REDIS_URL when set, else a private redis-server started for this run (never the
+    machine's shared one). Without either the tests that need Redis skip, and fail in CI."""
+    given = os.environ.get("TEST_REDIS_URL")
+    if given:
+        try:
+            redis.Redis.from_url(given, socket_connect_timeout=2).ping()
+        except redis.RedisError as exc:
+            skip_or_fail(f"Redis at TEST_REDIS_URL={given} is not reachable: {exc}")
+        yield given
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        skip_or_fail("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    workdir = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if server.poll() is not None:
+                    skip_or_fail(f"redis-server exited with {server.returncode}")
+                time.sleep(0.1)
+        else:
+            skip_or_fail(f"redis-server on port {port} never answered")
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 # --- the app --------------------------------------------------------------------------

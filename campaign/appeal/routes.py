@@ -58,6 +58,7 @@ from campaign.content import current_content
 from campaign.errors import HTMX_SWAPPED_ERRORS
 from campaign.extensions import csrf, db, limiter
 from campaign.htmx import is_htmx, render_page_or_fragment
+from campaign.personal_data import held_about
 from campaign.regions import normalise_postcode, region_for_postcode, region_name
 from campaign.security import TokenExpired, TokenInvalid, client_ip_hash, no_store
 
@@ -271,6 +272,7 @@ def _my_data_page(
         region_label=region_name(supporter.region),
         labour_member_label=LABOUR_MEMBER_CHOICES.get(supporter.labour_member or "", ""),
         share_url=share_url(supporter.referral_code),
+        held_elsewhere=held_about(supporter.email_canonical),
         **_page_context(),
     )
     return no_store(make_response(page, status))

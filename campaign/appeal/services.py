@@ -23,6 +23,7 @@ from campaign.extensions import db
 from campaign.mail.models import SENDING, OutboxMessage
 from campaign.mail.services import queue_email
 from campaign.models import utcnow
+from campaign.personal_data import erase_everywhere
 from campaign.regions import AREA_NAMES, OUTSIDE_UK, region_for_postcode
 from campaign.scheduler import scheduled_job
 from campaign.security import TokenInvalid, make_token, read_token
@@ -551,6 +552,8 @@ def erase_supporter(supporter: Supporter) -> bool:
     if was_counted:
         count_signature(supporter, -1)
     _delete_mail_to([supporter.email])
+    # What other features hold about the same address (event replies...) goes too.
+    erase_everywhere(supporter.email_canonical)
     db.session.expunge(supporter)
     return True
 

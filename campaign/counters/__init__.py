@@ -56,4 +56,4 @@ def init_app(app: Flask) -> None:
     app.session_interface = CrowdSessions(app.session_interface, CROWD_PATHS)
 
 
-from campaign.counters import cli, routes  # noqa: E402,F401
+from campaign.counters import cli, countlog, routes  # noqa: E402,F401

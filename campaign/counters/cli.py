@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from campaign.counters import bp
+from campaign.counters.countlog import log_entries, take_snapshot, verify_chain
 from campaign.counters.services import find_drift, repair_drift
 from campaign.extensions import db
 from campaign.wording import counted
@@ -33,3 +34,37 @@ def check(repair: bool) -> None:
             "run `flask counters check --repair` to fix them."
         )
         click.get_current_context().exit(1)
+
+
+@bp.cli.command("snapshot")
+def snapshot() -> None:
+    """Write today's entry of the public count log (a second run the same day changes nothing)."""
+    result = take_snapshot()
+    entry = result.entry
+    if result.written:
+        click.echo(f"Wrote the count log entry for {entry['day']} (hash {entry['hash']}).")
+    else:
+        click.echo(
+            f"The count log already has an entry for {entry['day']} (hash {entry['hash']}); "
+            "nothing changed."
+        )
+
+
+@bp.cli.command("verify-log")
+def verify_log() -> None:
+    """Recompute the count log's hash chain and name the first entry that breaks it."""
+    entries = log_entries()
+    db.session.rollback()
+    check = verify_chain(entries)
+    if check.intact:
+        last = (
+            f", the last for {entries[-1]['day']} (hash {entries[-1]['hash']})" if entries else ""
+        )
+        click.echo(f"The count log is intact: {counted(check.checked, 'entry', 'entries')}{last}.")
+        return
+    click.echo(
+        f"The count log is broken at entry {check.broken_index + 1} "
+        f"(day {check.broken_day}): {check.reason}.",
+        err=True,
+    )
+    click.get_current_context().exit(1)

@@ -11,12 +11,13 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, abort, current_app, make_response, render_template, request
 
 from campaign.appeal.services import recent_public_signers
 from campaign.content import current_content
 from campaign.counters import bp
 from campaign.counters.charts import day_chart, day_series, region_chart
+from campaign.counters.countlog import FORMAT, log_entries, verify_chain
 from campaign.counters.openapi import openapi_document
 from campaign.counters.services import (
     counters_view,
@@ -29,6 +30,7 @@ from campaign.counters.services import (
 from campaign.groups.models import GROUP_KINDS, GROUP_REGIONS
 from campaign.groups.services import public_groups
 from campaign.models import utcnow
+from campaign.urls import external_url
 
 RENDER_CACHE_LIMIT = 256
 RECENT_SIGNERS = 12
@@ -138,3 +140,33 @@ def numbers():
         days=day_chart(series),
         recent=recent_public_signers(RECENT_SIGNERS),
     )
+
+
+@bp.get("/numbers/log")
+def count_log():
+    """The public count log: a daily, hash-chained record of the numbers, and how to check it."""
+    entries = log_entries()
+    response = make_response(
+        render_template(
+            "counters/log.html",
+            entries=list(reversed(entries)),
+            check=verify_chain(entries),
+            json_url=external_url("counters.count_log_json"),
+        )
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
+@bp.get("/numbers/log.json")
+def count_log_json():
+    """Every entry of the count log, oldest first, exactly as stored."""
+    body = {"format": FORMAT, "entries": log_entries()}
+    response = Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json"
+    )
+    response.add_etag()
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response.make_conditional(request)

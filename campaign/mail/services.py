@@ -156,3 +156,25 @@ def outbox_health() -> dict[str, int]:
         "failed": by_status.get(FAILED, 0),
         "sent": by_status.get(SENT, 0),
     }
+
+
+def delete_mail_to(addresses: list[str]) -> int:
+    """Delete queued and sent messages to these addresses (erasure); returns how many.
+
+    A message a worker holds right now is left to finish: deleting it under the worker
+    would break its bookkeeping.
+    """
+    lowered = [address.lower() for address in addresses]
+    result = db.session.execute(
+        sa.delete(OutboxMessage)
+        .where(
+            sa.func.lower(OutboxMessage.recipient).in_(lowered),
+            sa.or_(
+                OutboxMessage.status != SENDING,
+                OutboxMessage.lease_until.is_(None),
+                OutboxMessage.lease_until < utcnow(),
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

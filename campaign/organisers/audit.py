@@ -34,6 +34,15 @@ ACTIONS: dict[str, str] = {
     "supporters.ceiling": "Refused: personal-data ceiling reached",
     "supporters.exported": "Supporters exported",
     "supporters.imported": "Supporters imported",
+    "event.created": "Event created",
+    "event.updated": "Event changed",
+    "event.cancelled": "Event cancelled",
+    "event.published": "Proposed event published",
+    "event.declined": "Proposed event declined",
+    "event.report_published": "Event report published",
+    "rsvps.viewed": "RSVPs looked at",
+    "rsvps.exported": "RSVPs exported",
+    "rsvp.checked_in": "Attendance marked",
 }
 
 

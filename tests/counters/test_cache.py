@@ -1,6 +1,5 @@
 """With REDIS_URL set, every process refills its counts from one shared snapshot."""
 
-import os
 import uuid
 
 import pytest
@@ -11,19 +10,8 @@ from campaign import create_app
 from campaign.counters.services import current_counts
 from campaign.extensions import db
 from campaign.tally import Tally, adjust_tallies
-from tests.conftest import skip_or_fail
 
 from .factories import signed
-
-
-@pytest.fixture
-def redis_url():
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
-    except redis.RedisError as exc:
-        skip_or_fail(f"Redis at {url} is not reachable: {exc}")
-    return url
 
 
 @pytest.fixture

@@ -1,15 +1,15 @@
 """Log-in that cannot be turned against its owner: throttles by client, no account lock;
 the optional TOTP second factor and its recovery codes.
 
-Revision ID: 0011_trust_login
-Revises: 0010_trust_audit_rows
+Revision ID: 0013_trust_login
+Revises: 0012_events
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_trust_login"
-down_revision = "0010_trust_audit_rows"
+revision = "0013_trust_login"
+down_revision = "0012_events"
 branch_labels = None
 depends_on = None
 

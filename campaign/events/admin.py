@@ -1,0 +1,340 @@
+"""The organisers' pages for events: create, edit, duplicate, cancel, decide proposals,
+the door list and attendance sheet, the RSVP export and the report."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from campaign.events import admin_bp as bp
+from campaign.events.forms import ButtonForm, CancelEventForm, DoorSearchForm, EventForm, ReportForm
+from campaign.events.models import EVENT_STATUSES, GOING, WAITING, Event, Rsvp
+from campaign.events.services import (
+    EventProblem,
+    MotionVotes,
+    approved_groups_for_choice,
+    cancel_event,
+    create_event,
+    decide_proposal,
+    door_list,
+    events_for_organisers,
+    going_count,
+    places_of,
+    publish_report,
+    represented_group_ids,
+    set_checked_in,
+    update_event,
+    utc_to_london,
+)
+from campaign.extensions import db
+from campaign.htmx import render_page_or_fragment
+from campaign.organisers.access import allow, guard_organiser_room
+from campaign.organisers.audit import record_audit
+from campaign.organisers.models import MODERATOR, ORGANISER, VIEWER
+from campaign.security import no_store
+
+bp.before_request(guard_organiser_room)
+
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _event(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None:
+        abort(404)
+    return event
+
+
+def _form_for(event: Event | None = None, **kwargs: Any) -> EventForm:
+    form = EventForm(obj=None, **kwargs)
+    form.set_group_choices(approved_groups_for_choice())
+    return form
+
+
+def _fill(form: EventForm, event: Event) -> None:
+    """Put an event's values into an empty form (to edit it, or to start a copy)."""
+    for name in ("title", "kind", "venue", "online_url", "agenda", "capacity"):
+        getattr(form, name).data = getattr(event, name)
+    form.region.data = event.region or ""
+    form.group_id.data = str(event.group_id) if event.group_id else ""
+    form.starts_at.data = utc_to_london(event.starts_at).replace(tzinfo=None)
+    form.ends_at.data = utc_to_london(event.ends_at).replace(tzinfo=None)
+
+
+# --- the list -------------------------------------------------------------------------
+
+
+@bp.get("")
+@allow(VIEWER)
+def index() -> str:
+    status = request.args.get("status", "")
+    status = status if status in EVENT_STATUSES else ""
+    events = events_for_organisers(status or None)
+    counts = {event.id: going_count(event) for event in events}
+    return render_template(
+        "events/admin/index.html",
+        events=events,
+        counts=counts,
+        status=status,
+        statuses=EVENT_STATUSES,
+        when=utc_to_london,
+    )
+
+
+# --- create, edit, duplicate, cancel ---------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(ORGANISER)
+def new() -> Response | str:
+    form = _form_for()
+    problem = None
+    if request.method == "GET" and request.args.get("copy", "").isdigit():
+        # Duplicate: a new event's form filled from another; nothing is stored until saved.
+        original = db.session.get(Event, int(request.args["copy"]))
+        if original is not None:
+            _fill(form, original)
+    if form.validate_on_submit():
+        try:
+            event = create_event(form.details())
+        except EventProblem as exc:
+            problem = str(exc)
+            db.session.rollback()
+        else:
+            record_audit(
+                "event.created", current_user.email, target=f"event:{event.id}", title=event.title
+            )
+            db.session.commit()
+            flash(f"“{event.title}” is published.", "info")
+            return redirect(url_for("events_admin.index"), 303)
+    status = 200 if request.method == "GET" else (409 if problem else 422)
+    return make_response(
+        render_template("events/admin/edit.html", form=form, event=None, problem=problem), status
+    )
+
+
+@bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
+@allow(ORGANISER)
+def edit(event_id: int) -> Response | str:
+    event = _event(event_id)
+    form = _form_for()
+    problem = None
+    if request.method == "GET":
+        _fill(form, event)
+    elif form.validate_on_submit():
+        try:
+            changed = update_event(event, form.details())
+        except EventProblem as exc:
+            problem = str(exc)
+            db.session.rollback()
+        else:
+            record_audit(
+                "event.updated", current_user.email, target=f"event:{event.id}", changed=changed
+            )
+            db.session.commit()
+            flash(f"“{event.title}” is saved.", "info")
+            return redirect(url_for("events_admin.index"), 303)
+    status = 200 if request.method == "GET" else (409 if problem else 422)
+    return make_response(
+        render_template("events/admin/edit.html", form=form, event=event, problem=problem), status
+    )
+
+
+@bp.route("/<int:event_id>/cancel", methods=["GET", "POST"])
+@allow(ORGANISER)
+def cancel(event_id: int) -> Response | str:
+    event = _event(event_id)
+    form = CancelEventForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            told = cancel_event(event, form.reason.data)
+        except EventProblem as exc:
+            problem = str(exc)
+            db.session.rollback()
+        else:
+            record_audit(
+                "event.cancelled", current_user.email, target=f"event:{event.id}", told=told
+            )
+            db.session.commit()
+            flash(f"“{event.title}” is cancelled; {told} people told.", "info")
+            return redirect(url_for("events_admin.index"), 303)
+    status = 200 if request.method == "GET" else (409 if problem else 422)
+    page = render_template("events/admin/cancel.html", form=form, event=event, problem=problem)
+    return make_response(page, status)
+
+
+@bp.post("/<int:event_id>/decide")
+@allow(MODERATOR)
+def decide(event_id: int) -> Response:
+    event = _event(event_id)
+    decision = request.form.get("decision")
+    if decision not in ("publish", "decline") or not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        decide_proposal(event, publish=decision == "publish")
+    except EventProblem as exc:
+        return make_response(str(exc), 409)
+    action = "event.published" if decision == "publish" else "event.declined"
+    record_audit(action, current_user.email, target=f"event:{event.id}")
+    db.session.commit()
+    return redirect(url_for("events_admin.index", status="proposed"), 303)
+
+
+# --- at the door ----------------------------------------------------------------------
+
+
+@bp.get("/<int:event_id>/door")
+@allow(ORGANISER)
+def door(event_id: int) -> Response:
+    event = _event(event_id)
+    search = DoorSearchForm(request.args)
+    query = search.q.data or "" if search.validate() else ""
+    people = door_list(event, query)
+    record_audit(
+        "rsvps.viewed",
+        current_user.email,
+        target=f"event:{event.id}",
+        search=query,
+        rows=len(people),
+    )
+    db.session.commit()
+    response = render_page_or_fragment(
+        "events/admin/door.html",
+        "events/admin/_door_rows.html",
+        event=event,
+        people=people,
+        search=search,
+        going=going_count(event),
+    )
+    return no_store(response)
+
+
+@bp.post("/<int:event_id>/door/<int:rsvp_id>")
+@allow(ORGANISER)
+def check_in(event_id: int, rsvp_id: int) -> Response:
+    event = _event(event_id)
+    rsvp = db.session.get(Rsvp, rsvp_id)
+    if rsvp is None or rsvp.event_id != event.id or rsvp.status not in (GOING, WAITING):
+        abort(404)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    present = request.form.get("present") == "yes"
+    set_checked_in(rsvp, present)
+    record_audit("rsvp.checked_in", current_user.email, target=f"rsvp:{rsvp.id}", present=present)
+    db.session.commit()
+    response = render_page_or_fragment(
+        "events/admin/door.html",
+        "events/admin/_door_row.html",
+        event=event,
+        person=rsvp,
+        people=[rsvp],
+        search=DoorSearchForm(),
+        going=going_count(event),
+    )
+    if response.status_code == 200 and "HX-Request" not in request.headers:
+        return redirect(url_for("events_admin.door", event_id=event.id), 303)
+    return no_store(response)
+
+
+@bp.get("/<int:event_id>/sheet")
+@allow(ORGANISER)
+def sheet(event_id: int) -> Response:
+    event = _event(event_id)
+    people = places_of(event, (GOING,))
+    record_audit(
+        "rsvps.viewed", current_user.email, target=f"event:{event.id}", sheet=True, rows=len(people)
+    )
+    db.session.commit()
+    page = render_template(
+        "events/admin/sheet.html", event=event, people=people, starts=utc_to_london(event.starts_at)
+    )
+    return no_store(make_response(page))
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting with = + - @ is a formula to a spreadsheet: neutralise it.
+    return "'" + text if text.startswith(CSV_FORMULA_START) else text
+
+
+@bp.get("/<int:event_id>/rsvps.csv")
+@allow(ORGANISER)
+def export(event_id: int) -> Response:
+    event = _event(event_id)
+    people = places_of(event, (GOING, WAITING))
+    record_audit("rsvps.exported", current_user.email, target=f"event:{event.id}", rows=len(people))
+    db.session.commit()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "email", "status", "name_me", "confirmed_at", "checked_in_at"])
+    for rsvp in people:
+        writer.writerow(
+            [
+                _cell(rsvp.name),
+                _cell(rsvp.email),
+                rsvp.status,
+                "yes" if rsvp.name_me else "no",
+                rsvp.confirmed_at,
+                rsvp.checked_in_at,
+            ]
+        )
+    response = make_response("\ufeff" + out.getvalue())
+    response.mimetype = "text/csv"
+    response.charset = "utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="rsvps-{event.slug}.csv"'
+    return no_store(response)
+
+
+# --- the report -----------------------------------------------------------------------
+
+
+@bp.route("/<int:event_id>/report", methods=["GET", "POST"])
+@allow(ORGANISER)
+def report(event_id: int) -> Response | str:
+    event = _event(event_id)
+    form = ReportForm()
+    form.groups.choices = approved_groups_for_choice()
+    problem = None
+    if request.method == "GET":
+        form.report.data = event.report
+        form.groups.data = represented_group_ids(event)
+        for entry, motion in zip(form.motions.entries, event.motions, strict=False):
+            entry.form.title.data = motion.title
+            entry.form.votes_for.data = motion.votes_for
+            entry.form.votes_against.data = motion.votes_against
+            entry.form.abstentions.data = motion.abstentions
+    elif form.validate_on_submit():
+        motions = [
+            MotionVotes(
+                title=entry.form.title.data,
+                votes_for=entry.form.votes_for.data or 0,
+                votes_against=entry.form.votes_against.data or 0,
+                abstentions=entry.form.abstentions.data or 0,
+            )
+            for entry in form.motions.entries
+            if entry.form.title.data
+        ]
+        try:
+            publish_report(event, form.report.data, motions, list(form.groups.data or []))
+        except EventProblem as exc:
+            problem = str(exc)
+            db.session.rollback()
+        else:
+            record_audit(
+                "event.report_published",
+                current_user.email,
+                target=f"event:{event.id}",
+                motions=len(motions),
+                named=len(event.named_attendees),
+            )
+            db.session.commit()
+            flash("The report is published on the event's page.", "info")
+            return redirect(url_for("events.event", slug=event.slug), 303)
+    status = 200 if request.method == "GET" else (409 if problem else 422)
+    page = render_template("events/admin/report.html", form=form, event=event, problem=problem)
+    return make_response(page, status)
