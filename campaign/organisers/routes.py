@@ -485,7 +485,7 @@ def erase(supporter_id: int):
     person = db.get_or_404(Supporter, supporter_id)
     form = EraseForm()
     if form.validate_on_submit():
-        was_counted = person.signed_at is not None and person.confirmed_at is not None
+        was_counted = person.counted
         if not erase_supporter(person):  # a second click, or erased by the supporter meanwhile
             db.session.rollback()
             flash(f"Supporter {supporter_id} had already been erased.", "info")

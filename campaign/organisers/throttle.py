@@ -16,11 +16,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from campaign.clients import keyed_hash
 from campaign.extensions import db
 from campaign.models import utcnow
 from campaign.organisers.models import LoginThrottle
 from campaign.scheduler import scheduled_job
-from campaign.security import keyed_hash
 
 
 @dataclass(frozen=True)

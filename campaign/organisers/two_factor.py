@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from flask import current_app
 from markupsafe import Markup
 
+from campaign.clients import keyed_hash
 from campaign.extensions import db
 from campaign.models import utcnow
 from campaign.organisers.models import ADMIN, Organiser, RecoveryCode
-from campaign.security import keyed_hash
 
 RECOVERY_CODE_COUNT = 10
 CODE_DIGITS = 6

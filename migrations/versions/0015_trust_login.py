@@ -1,15 +1,15 @@
 """Log-in that cannot be turned against its owner: throttles by client, no account lock;
 the optional TOTP second factor and its recovery codes.
 
-Revision ID: 0013_trust_login
-Revises: 0012_events
+Revision ID: 0015_trust_login
+Revises: 0014_bulletins
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_trust_login"
-down_revision = "0012_events"
+revision = "0015_trust_login"
+down_revision = "0014_bulletins"
 branch_labels = None
 depends_on = None
 
