@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -13,7 +12,7 @@ from campaign.extensions import db, limiter
 from campaign.models import utcnow
 from campaign.organisers import bp
 from campaign.organisers.access import allow
-from campaign.organisers.accounts import failed_logins_since, password_matches
+from campaign.organisers.accounts import all_organisers, failed_logins_since, password_matches
 from campaign.organisers.audit import record_audit
 from campaign.organisers.forms import EnrolForm, PasswordConfirmForm
 from campaign.organisers.models import ADMIN, VIEWER, Organiser
@@ -43,10 +42,9 @@ def _me() -> Organiser:
 @bp.get("/accounts")
 @allow(ADMIN)
 def accounts() -> ResponseReturnValue:
-    organisers = db.session.scalars(sa.select(Organiser).order_by(Organiser.email)).all()
     return render_template(
         "organisers/accounts.html",
-        organisers=organisers,
+        organisers=all_organisers(),
         failed=failed_logins_since(utcnow() - FAILED_LOGINS_SHOWN),
     )
 
