@@ -1,15 +1,15 @@
 """Log-in that cannot be turned against its owner: throttles by client, no account lock;
 the optional TOTP second factor and its recovery codes.
 
-Revision ID: 0015_trust_login
-Revises: 0014_bulletins
+Revision ID: 0016_trust_login
+Revises: 0015_alliance
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_trust_login"
-down_revision = "0014_bulletins"
+revision = "0016_trust_login"
+down_revision = "0015_alliance"
 branch_labels = None
 depends_on = None
 
