@@ -10,13 +10,17 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-BAR_ROW = 30  # px per bar in a bar chart
-BAR_LABEL_WIDTH = 200  # "Yorkshire and the Humber" at 14px
-# Narrow enough that on a phone the charts shrink by no more than about a third, so their
-# 14px labels stay readable; site.css caps the width on wide screens.
-CHART_WIDTH = 480
-DAY_CHART_HEIGHT = 240
-DAY_PLOT_LEFT, DAY_PLOT_BOTTOM, DAY_PLOT_TOP = 44, 28, 14
+# 320 units wide, about a phone's column: at 320 px the charts are drawn at 0.9 scale and
+# their 14-15 unit labels read at 12.6-13.5 px, at 390 px at 15-17; site.css draws the text a little
+# smaller in units on wider screens, where the charts grow (measured in Chromium).
+CHART_WIDTH = 320
+# Bar chart: each bar's name on its own line above it, so a long name ("Yorkshire and the
+# Humber") never squeezes the bars.
+BAR_ROW = 42
+BAR_HEIGHT = 14
+BAR_VALUE_ROOM = 52  # units right of the longest bar for its value
+DAY_CHART_HEIGHT = 200
+DAY_PLOT_LEFT, DAY_PLOT_BOTTOM, DAY_PLOT_TOP = 50, 28, 14
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class Bar:
     height: float
     text_x: float
     text_y: float
+    label_x: float = 0  # where the bar's name goes (the bar chart draws it above)
+    label_y: float = 0
 
 
 @dataclass(frozen=True)
@@ -58,29 +64,32 @@ def nice_ceiling(value: int) -> int:
 
 
 def bar_chart(items: Sequence[tuple[str, int]]) -> Chart:
-    """Horizontal bars of (label, value) pairs, largest first (equal values keep their order)."""
+    """Horizontal bars of (name, value) pairs, largest first (equal values keep their order)."""
     items = sorted(items, key=lambda item: -item[1])
     top = max((value for _, value in items), default=0)
-    scale = (CHART_WIDTH - BAR_LABEL_WIDTH - 60) / max(top, 1)
+    scale = (CHART_WIDTH - BAR_VALUE_ROOM) / max(top, 1)
     bars = []
     for i, (label, value) in enumerate(items):
-        y = i * BAR_ROW + 4
+        row = i * BAR_ROW
+        y = row + BAR_ROW - BAR_HEIGHT - 6
         width = value * scale
         bars.append(
             Bar(
                 label=label,
                 value=value,
-                x=BAR_LABEL_WIDTH,
+                x=0,
                 y=y,
                 width=round(width, 1),
-                height=BAR_ROW - 8,
-                text_x=round(BAR_LABEL_WIDTH + width + 6, 1),
-                text_y=y + BAR_ROW / 2,
+                height=BAR_HEIGHT,
+                text_x=round(width + 6, 1),
+                text_y=y + BAR_HEIGHT / 2,
+                label_x=0,
+                label_y=y - 5,
             )
         )
     return Chart(
         width=CHART_WIDTH,
-        height=len(items) * BAR_ROW + 4,
+        height=len(items) * BAR_ROW,
         bars=tuple(bars),
         max_value=top,
         total=sum(value for _, value in items),
