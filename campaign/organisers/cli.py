@@ -27,11 +27,8 @@ from campaign.organisers.supporters import (
     MEMBER_FILTERS,
     InvalidRow,
     SupporterFilters,
-    count_export,
-    csv_chunks,
-    export_rows,
+    audited_export,
     import_supporters,
-    xlsx_chunks,
 )
 from campaign.regions import OUTSIDE_UK, REGIONS
 from campaign.wording import counted
@@ -185,28 +182,15 @@ def export_command(
         since=since.date() if since else None,
         until=until.date() if until else None,
     )
-    rows = count_export(filters, consented_only=not everyone)
-    record_audit(
-        "supporters.exported",
-        CLI_ACTOR,
-        target=out.name,
-        format=kind,
-        filters=filters.described(),
-        scope="all" if everyone else "consented",
-        reason=reason.strip() or None,
-        rows=rows,
-    )
-    db.session.commit()
-    writer = csv_chunks if kind == "csv" else xlsx_chunks
+    export = audited_export(CLI_ACTOR, filters, kind, everyone, reason, filename=out.name)
+    label = f"Exporting {counted(export.rows, 'supporter')}"
     with (
-        click.progressbar(
-            length=rows, label=f"Exporting {counted(rows, 'supporter')}", file=sys.stderr
-        ) as bar,
+        click.progressbar(length=export.rows, label=label, file=sys.stderr) as bar,
         out.open("wb") as f,
     ):
-        for chunk in writer(_counted(export_rows(filters, not everyone), bar)):
+        for chunk in export.chunks(lambda rows: _counted(rows, bar)):
             f.write(chunk)
-    click.echo(f"Wrote {counted(rows, 'supporter')} to {out}.")
+    click.echo(f"Wrote {counted(export.rows, 'supporter')} to {out}.")
 
 
 @supporters_cli.command("import")

@@ -82,12 +82,8 @@ from campaign.organisers.sessions import (
 from campaign.organisers.supporters import (
     EXPORT_COLUMNS,
     BadCursor,
-    count_export,
-    csv_chunks,
-    export_filename,
-    export_rows,
+    audited_export,
     supporter_page,
-    xlsx_chunks,
 )
 from campaign.organisers.throttle import count_failure, count_success, keys_for, seconds_to_wait
 from campaign.organisers.two_factor import accept_code, recovery_codes_left, use_recovery_code
@@ -500,33 +496,19 @@ def export():
     everyone = form.scope.data == "all"
     if everyone and current_user.role != ADMIN:
         abort(403)
-    filters = form.filters()
-    kind = form.format.data
-    # Counted first, so the audit record (committed before a byte is sent) holds the rows.
-    rows = count_export(filters, consented_only=not everyone)
-    record_audit(
-        "supporters.exported",
-        current_user.email,
-        target=export_filename(kind),
-        format=kind,
-        filters=filters.described(),
-        scope=form.scope.data,
-        reason=form.reason.data if everyone else None,
-        rows=rows,
+    export = audited_export(
+        current_user.email, form.filters(), form.format.data, everyone, form.reason.data
     )
-    db.session.commit()
-    chunks = (csv_chunks if kind == "csv" else xlsx_chunks)(
-        export_rows(filters, consented_only=not everyone)
-    )
+    kind = export.kind
     response = Response(
-        stream_with_context(chunks),
+        stream_with_context(export.chunks()),
         mimetype="text/csv" if kind == "csv" else XLSX_TYPE,
     )
     if kind == "csv":
         response.mimetype_params["charset"] = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(kind)}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Export-Rows"] = str(rows)
+    response.headers["X-Export-Rows"] = str(export.rows)
     return response
 
 
