@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -293,3 +294,38 @@ def test_affiliating_is_rate_limited(app, database_url, smtp_server, tmp_path):
         assert db.session.query(Group).count() == 5
         db.session.remove()
         db.engine.dispose()
+
+
+def test_absurd_representative_index_is_refused_not_a_500(app, client):
+    token = csrf_from(client.get("/groups/affiliate").text)
+    data = {**affiliation(), "csrf_token": token, "representatives-" + "9" * 5000 + "-name": "X"}
+    response = client.post("/groups/affiliate", data=data)
+    assert 400 <= response.status_code < 500
+    assert group_rows(app) == []
+
+
+def test_unreadable_percent_escapes_in_a_group_form_are_refused(app, client):
+    token = csrf_from(client.get("/groups/affiliate").text)
+    body = f"csrf_token={token}&name=Left%ff%feGroup&kind=other&region=london"
+    response = client.post(
+        "/groups/affiliate",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+    assert "could not read" in response.text
+    assert group_rows(app) == []
+
+
+def test_group_link_pages_are_not_cached(app, client, mailbox, deliver_mail, post_affiliation):
+    assert post_affiliation().status_code == 303
+    deliver_mail()
+    [message] = mailbox.to("rosa.contact@example.org")
+    confirm = next(u for u in mailbox.links(message) if "/groups/confirm/" in u)
+    response = client.get(re.sub(r"^http://localhost", "", confirm))
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_withdraw_id_beyond_the_database_is_refused(client):
+    assert client.post("/groups/withdraw/x" + "9" * 30).status_code in (400, 404)

@@ -174,11 +174,15 @@ def test_download_and_cli_write_the_same_audit_record(app, admin_client, runner,
     assert result.exit_code == 0, result.output
     web, cli = audit_rows(app, "supporters.exported")
     assert (web.actor, cli.actor) == (ADMIN_EMAIL, "cli")
-    assert web.details == cli.details == {
-        "format": "csv",
-        "filters": {"region": "london"},
-        "scope": "all",
-        "reason": "Data audit",
-        "rows": 2,
-    }
+    assert (
+        web.details
+        == cli.details
+        == {
+            "format": "csv",
+            "filters": {"region": "london"},
+            "scope": "all",
+            "reason": "Data audit",
+            "rows": 2,
+        }
+    )
     assert web.target.startswith("supporters-") and cli.target == "london.csv"
