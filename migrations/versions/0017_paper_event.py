@@ -1,14 +1,14 @@
 """A paper batch may name the event its forms were signed at.
 
-Revision ID: 0016_paper_event
-Revises: 0015_alliance
+Revision ID: 0017_paper_event
+Revises: 0016_trust_login
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_paper_event"
-down_revision = "0015_alliance"
+revision = "0017_paper_event"
+down_revision = "0016_trust_login"
 branch_labels = None
 depends_on = None
 
