@@ -77,6 +77,10 @@ class Defaults:
     MAIL_SEND_INLINE = True  # send queued mail after each request (development)
     MAIL_SUPPRESS_SEND = False  # MAIL_TRANSPORT decides; Flask-Mail would suppress in tests
     MAIL_MAX_ATTEMPTS = 8
+    # Bulk mail (bulletins): at most this many messages a minute across all workers, so the
+    # SMTP provider's limit is respected; confirmations are never held back by it.
+    MAIL_BULK_PER_MINUTE = 600
+    MAIL_BULK_BATCH = 20  # bulk messages per worker pass, between looks at the priority lane
     ORGANISER_NOTIFY_EMAILS: list[str] = []
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -87,6 +91,7 @@ class Defaults:
     ORGANISER_IDLE_SECONDS = 30 * 60  # an organisers' session unused this long ends
     ORGANISER_SESSION_SECONDS = 8 * 3600  # and any session this long after its log-in
     PERSONAL_RECORDS_PER_HOUR = 2000  # supporters' records one account may be shown an hour
+    REQUIRE_ADMIN_2FA: bool | None = None  # admins must use a second factor; None: in production
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 256 * 1024
     RATELIMIT_ENABLED = True
@@ -133,6 +138,8 @@ def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'campaign.db'}"
     app.config["EMBED_ORIGINS"] = parse_origins(app.config.get("EMBED_ORIGINS"))
     app.config["PRODUCTION"] = is_production()
+    if app.config.get("REQUIRE_ADMIN_2FA") is None:
+        app.config["REQUIRE_ADMIN_2FA"] = app.config["PRODUCTION"]
     if app.config["PRODUCTION"]:
         check_production(app.config)
         app.config["SESSION_COOKIE_SECURE"] = True
