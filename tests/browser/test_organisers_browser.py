@@ -34,6 +34,7 @@ from campaign.groups.models import Group
 from campaign.groups.services import approve_group, confirm_group_contact, register_group
 from campaign.models import utcnow
 from campaign.organisers.models import AuditRecord, Organiser
+from campaign.wording import counted
 
 PASSWORD = "correct horse battery staple"
 ADMIN = "admin@campaign.example"
@@ -165,7 +166,7 @@ def import_supporters(app: Flask, tmp_path: Path, rows: list[dict[str, str]]) ->
         writer.writerows(rows)
     result = app.test_cli_runner().invoke(args=["supporters", "import", str(file)])
     assert result.exit_code == 0, result.output
-    assert f"Created {len(rows)} supporters" in result.output, result.output
+    assert f"Created {counted(len(rows), 'supporter')} " in result.output, result.output
 
 
 def person(
