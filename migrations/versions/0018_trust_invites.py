@@ -1,14 +1,14 @@
 """Admins invite organisers by e-mail: one-time links kept only as keyed hashes.
 
-Revision ID: 0017_trust_invites
-Revises: 0016_trust_login
+Revision ID: 0018_trust_invites
+Revises: 0017_paper_event
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_trust_invites"
-down_revision = "0016_trust_login"
+revision = "0018_trust_invites"
+down_revision = "0017_paper_event"
 branch_labels = None
 depends_on = None
 
