@@ -160,6 +160,7 @@ def _counted(rows: Iterable[tuple], bar: click.progressbar, every: int = 1000) -
     help="Include supporters who did not consent to contact (needs --reason).",
 )
 @click.option("--reason", default="", help="Why everyone is exported (kept in the audit log).")
+@click.option("--bom", is_flag=True, help="Start a CSV with the byte-order mark Excel needs.")
 def export_command(
     out: Path,
     kind: str | None,
@@ -171,6 +172,7 @@ def export_command(
     until: dt.datetime | None,
     everyone: bool,
     reason: str,
+    bom: bool,
 ) -> None:
     """Export supporters (by default only those who consented to contact) to CSV or XLSX."""
     if everyone and not reason.strip():
@@ -197,14 +199,14 @@ def export_command(
         rows=rows,
     )
     db.session.commit()
-    writer = csv_chunks if kind == "csv" else xlsx_chunks
     with (
         click.progressbar(
             length=rows, label=f"Exporting {counted(rows, 'supporter')}", file=sys.stderr
         ) as bar,
         out.open("wb") as f,
     ):
-        for chunk in writer(_counted(export_rows(filters, not everyone), bar)):
+        rows_out = _counted(export_rows(filters, not everyone), bar)
+        for chunk in csv_chunks(rows_out, bom=bom) if kind == "csv" else xlsx_chunks(rows_out):
             f.write(chunk)
     click.echo(f"Wrote {counted(rows, 'supporter')} to {out}.")
 

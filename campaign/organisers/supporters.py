@@ -125,12 +125,36 @@ def apply_search(query: sa.Select, text: str | None) -> sa.Select:
         return query.where(Supporter.postcode == postcode)
     if OUTWARD_CODE.fullmatch(text.upper().replace(" ", "")):
         return query.where(_starts_with(Supporter.postcode, text.upper().replace(" ", "") + " "))
-    words = text.lower().split()
-    last = _starts_with(sa.func.lower(Supporter.last_name), " ".join(words[1:]) or words[0])
+    words = text.split()
+    last_text = " ".join(words[1:]) or words[0]
+    last = sa.or_(
+        *(
+            _starts_with(sa.func.lower(Supporter.last_name), needle)
+            for needle in lowered_forms(last_text)
+        )
+    )
     if len(words) > 1:
         # "Jane Smith": the first word is the first name, the rest the last name.
-        return query.where(last, sa.func.lower(Supporter.first_name) == words[0])
+        first = sa.func.lower(Supporter.first_name).in_(lowered_forms(words[0]))
+        return query.where(last, first)
     return query.where(last)
+
+
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def lowered_forms(text: str) -> list[str]:
+    """What the database's lower() may have made of a name typed as `text`, in any case.
+
+    SQLite's lower() (and PostgreSQL's under the C locale) folds only A-Z, so a stored
+    "Łukasz" is indexed as "Łukasz", not "łukasz". The name is looked up as it would be
+    written (as typed, lower case, capitalised, upper case), each folded the ASCII-only
+    way, besides the full Unicode lower case a Unicode-aware lower() gives; every form is
+    an index range, so the search stays as cheap as one.
+    """
+    spellings = {text, text.lower(), text.capitalize(), text.title(), text.upper()}
+    forms = {text.lower()} | {spelling.translate(ASCII_LOWER) for spelling in spellings}
+    return sorted(forms)
 
 
 # --- keyset pages ----------------------------------------------------------------------
@@ -282,9 +306,17 @@ def export_rows(filters: SupporterFilters, consented_only: bool = True) -> Itera
         )
 
 
-def csv_chunks(rows: Iterable[tuple], batch: int = EXPORT_BATCH) -> Iterator[bytes]:
-    """UTF-8 CSV with a header row, yielded a batch of rows at a time."""
+def csv_chunks(
+    rows: Iterable[tuple], batch: int = EXPORT_BATCH, bom: bool = False
+) -> Iterator[bytes]:
+    """UTF-8 CSV with a header row, yielded a batch of rows at a time.
+
+    With `bom`, the file starts with the UTF-8 byte-order mark, which is how Excel knows
+    to read it as UTF-8 (without it, "Łukasz" opens as two garbled letters and "ukasz").
+    """
     buffer = io.StringIO()
+    if bom:
+        buffer.write("\ufeff")
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     rows = iter(rows)
@@ -298,6 +330,24 @@ def csv_chunks(rows: Iterable[tuple], batch: int = EXPORT_BATCH) -> Iterator[byt
         buffer.truncate()
 
 
+def _xlsx_text(sheet: Any, value: str) -> Any:
+    """A cell that holds `value` as text: no formula guard shown, nothing ever evaluated.
+
+    An XLSX cell says what it holds, and a text cell is never run as a formula, so the
+    apostrophe the rows carry for CSV (see `export_rows`) is taken off again here; only a
+    text starting with "=" needs saying so, as openpyxl would otherwise store a formula.
+    """
+    from openpyxl.cell import WriteOnlyCell
+
+    if value[:1] == "'" and value[1:2] in FORMULA_CHARACTERS and value[1:2]:
+        value = value[1:]
+    if value[:1] != "=":
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
+
+
 def xlsx_chunks(rows: Iterable[tuple], chunk_size: int = 64 * 1024) -> Iterator[bytes]:
     """An XLSX workbook built in write-only mode in a temporary file, then read out in chunks."""
     from openpyxl import Workbook
@@ -307,7 +357,7 @@ def xlsx_chunks(rows: Iterable[tuple], chunk_size: int = 64 * 1024) -> Iterator[
     sheet = workbook.create_sheet("Supporters")
     sheet.append(EXPORT_COLUMNS)
     for row in rows:
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", cell) for cell in row])
+        sheet.append([_xlsx_text(sheet, ILLEGAL_CHARACTERS_RE.sub("", cell)) for cell in row])
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
