@@ -33,7 +33,7 @@ from campaign.groups.models import (
     GroupEvent,
     GroupRepresentative,
 )
-from campaign.mail.services import queue_email
+from campaign.mail.services import queue_email, recently_mailed
 from campaign.models import utcnow
 from campaign.regions import AREA_NAMES
 from campaign.security import make_token
@@ -238,13 +238,16 @@ def register_group(data: Mapping[str, Any]) -> Group:
     _record(group, SUBMITTED, note=duplicate_reason)
     db.session.add(group)
     db.session.flush()  # the id goes into the links
-    _email_contact(
-        group,
-        "Please confirm your group's affiliation",
-        "confirm",
-        confirm_url=confirm_url(group),
-        fee_pounds=union_fee_pounds() if group.fee_pence is not None else None,
-    )
+    # Naming one address as the contact of group after group must not flood its inbox:
+    # the groups are recorded, but the address gets no more than its hourly share.
+    if not recently_mailed(contact_email):
+        _email_contact(
+            group,
+            "Please confirm your group's affiliation",
+            "confirm",
+            confirm_url=confirm_url(group),
+            fee_pounds=union_fee_pounds() if group.fee_pence is not None else None,
+        )
     return group
 
 
