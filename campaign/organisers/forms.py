@@ -256,7 +256,11 @@ class ExportForm(SupporterFilterForm):
 
     format = RadioField(
         "Format",
-        choices=_choices(("csv", "CSV"), ("xlsx", "Excel (XLSX)")),
+        choices=_choices(
+            ("csv", "CSV (for mailing tools)"),
+            ("csv-excel", "CSV for Excel (UTF-8 with a byte-order mark, so accents open right)"),
+            ("xlsx", "Excel workbook (XLSX)"),
+        ),
         default="csv",
         validators=[InputRequired()],
     )
