@@ -21,7 +21,7 @@ from campaign.appeal.models import Supporter
 from campaign.email_address import normalise_email
 from campaign.extensions import db
 from campaign.mail.models import SENDING, OutboxMessage
-from campaign.mail.services import queue_email
+from campaign.mail.services import queue_email, withdraw_bulk_mail_to
 from campaign.models import utcnow
 from campaign.personal_data import erase_everywhere
 from campaign.regions import AREA_NAMES, OUTSIDE_UK, region_for_postcode
@@ -532,6 +532,8 @@ def unsubscribe(supporter: Supporter) -> bool:
     supporter.bulletin_consent = False
     if supporter.unsubscribed_at is None:
         supporter.unsubscribed_at = utcnow()
+    # A bulletin still queued for them (a large one takes a while) is not sent after all.
+    withdraw_bulk_mail_to(supporter.email)
     return was_subscribed
 
 

@@ -211,3 +211,17 @@ def delete_mail_to(addresses: list[str]) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
+
+
+def withdraw_bulk_mail_to(address: str) -> int:
+    """Delete bulk messages (bulletins) still queued for an address that unsubscribed."""
+    result = db.session.execute(
+        sa.delete(OutboxMessage)
+        .where(
+            sa.func.lower(OutboxMessage.recipient) == address.lower(),
+            OutboxMessage.lane == BULK,
+            OutboxMessage.status == QUEUED,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)

@@ -241,3 +241,18 @@ def test_the_feed_is_valid_atom_with_the_seed_posts(client):
         assert entry.findtext(f"{ATOM}id").startswith("http://localhost/news/")
         assert entry.find(f"{ATOM}link").get("href") == entry.findtext(f"{ATOM}id")
     assert 'type="application/atom+xml"' in client.get("/").text
+
+
+def test_the_room_lists_posts_and_previews_them(app, room):
+    post_id = saved_post(room)
+    listing = room.get("/organisers/news")
+    assert listing.status_code == 200 and "Solidarity with the strikers" in listing.text
+    page = room.get(f"/organisers/news/{post_id}")
+    assert 'hx-post="/organisers/bulletins/preview"' in page.text
+    preview = room.post(
+        "/organisers/bulletins/preview",
+        data={"title": "A title", "body": "*Hi*", "csrf_token": csrf_from(page.text)},
+        headers=HTMX,
+    )
+    assert preview.status_code == 200 and "<em>Hi</em>" in preview.text
+    assert "A title" in preview.text and "<html" not in preview.text
