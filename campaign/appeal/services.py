@@ -20,8 +20,12 @@ from sqlalchemy.orm import aliased
 from campaign.appeal.models import Supporter
 from campaign.email_address import normalise_email
 from campaign.extensions import db
-from campaign.mail.models import SENDING, OutboxMessage
-from campaign.mail.services import queue_email, withdraw_bulk_mail_to
+from campaign.mail.services import (
+    delete_mail_to,
+    queue_email,
+    recently_mailed,
+    withdraw_bulk_mail_to,
+)
 from campaign.models import utcnow
 from campaign.personal_data import erase_everywhere
 from campaign.regions import AREA_NAMES, OUTSIDE_UK, region_for_postcode
@@ -51,9 +55,6 @@ CODE_LENGTH = 8
 PURGE_BATCH = 500
 # The privacy notice promises: an address never confirmed is deleted after 30 days.
 UNCONFIRMED_KEPT_DAYS = 30
-# Someone typing another person's address again and again must not flood that inbox:
-# a known address gets at most this many messages an hour from repeated sign-ups.
-REPEAT_MAILS_PER_HOUR = 5
 
 
 class SupporterGone(LookupError):
@@ -346,17 +347,6 @@ def _insert_if_new(values: dict[str, Any]) -> int | None:
     return db.session.execute(statement).scalar_one_or_none()
 
 
-def _recently_mailed(address: str) -> bool:
-    """Whether `address` has had its hourly share of messages already."""
-    since = utcnow() - dt.timedelta(hours=1)
-    sent = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(OutboxMessage)
-        .where(OutboxMessage.recipient == address, OutboxMessage.created_at >= since)
-    )
-    return sent >= REPEAT_MAILS_PER_HOUR
-
-
 def _by_canonical(canonical: str) -> Supporter | None:
     return db.session.scalar(sa.select(Supporter).where(Supporter.email_canonical == canonical))
 
@@ -418,7 +408,7 @@ def sign_appeal(
         return SignOutcome(supporter.referral_code, region, country)
 
     supporter = _by_canonical(canonical)
-    if _recently_mailed(supporter.email):
+    if recently_mailed(supporter.email):
         pass  # the same answer, and no more mail to this inbox for now
     elif supporter.signed_at is None:
         _email(supporter, "Add your signature to the appeal", "not_yet_signed")
@@ -502,7 +492,7 @@ def subscribe_bulletin(email: str, ip_hash: str | None = None) -> None:
         _send_bulletin_confirmation(db.session.get(Supporter, new_id))
         return
     supporter = _by_canonical(canonical)
-    if _recently_mailed(supporter.email):
+    if recently_mailed(supporter.email):
         return  # the same answer, and no more mail to this inbox for now
     if not supporter.subscribed:
         _send_bulletin_confirmation(supporter)
@@ -545,24 +535,6 @@ def set_display(supporter: Supporter, show: bool) -> None:
 # --- erasure and purging -------------------------------------------------------------
 
 
-def _delete_mail_to(addresses: list[str]) -> None:
-    # Messages a worker holds right now are left to finish (deleting them under the
-    # worker would break its bookkeeping); every other message to the address goes.
-    lowered = [a.lower() for a in addresses]
-    db.session.execute(
-        sa.delete(OutboxMessage)
-        .where(
-            sa.func.lower(OutboxMessage.recipient).in_(lowered),
-            sa.or_(
-                OutboxMessage.status != SENDING,
-                OutboxMessage.lease_until.is_(None),
-                OutboxMessage.lease_until < utcnow(),
-            ),
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
 def erase_supporter(supporter: Supporter) -> bool:
     """Delete a supporter, the e-mails addressed to them, and their count; True if deleted."""
     was_counted = supporter.counted
@@ -575,7 +547,7 @@ def erase_supporter(supporter: Supporter) -> bool:
         return False
     if was_counted:
         count_signature(supporter, -1)
-    _delete_mail_to([supporter.email])
+    delete_mail_to([supporter.email])
     # What other features hold about the same address (event replies...) goes too.
     erase_everywhere(supporter.email_canonical)
     db.session.expunge(supporter)
@@ -593,7 +565,7 @@ def purge_unconfirmed(older_than_days: int = 30, now: dt.datetime | None = None)
         ).all()
         if not rows:
             return purged
-        _delete_mail_to([email for _, email in rows])
+        delete_mail_to([email for _, email in rows])
         db.session.execute(
             sa.delete(Supporter)
             .where(Supporter.id.in_([id_ for id_, _ in rows]), stale)

@@ -33,7 +33,7 @@ from campaign.groups.models import (
     GroupEvent,
     GroupRepresentative,
 )
-from campaign.mail.services import queue_email
+from campaign.mail.services import queue_email, recently_mailed
 from campaign.models import utcnow
 from campaign.regions import AREA_NAMES
 from campaign.security import make_token
@@ -125,10 +125,12 @@ def withdraw_url(group: Group) -> str:
     return external_url("groups.withdraw", token=token)
 
 
-def _email_contact(group: Group, subject: str, template: str, **context: Any) -> None:
+def _email_contact(
+    group: Group, subject: str, template: str, recipient: str | None = None, **context: Any
+) -> None:
     links = {"withdraw_url": withdraw_url(group)} if group.status in CAN_WITHDRAW else {}
     queue_email(
-        group.contact_email,
+        recipient or group.contact_email,
         subject,
         f"groups/email/{template}",
         group=group,
@@ -236,13 +238,16 @@ def register_group(data: Mapping[str, Any]) -> Group:
     _record(group, SUBMITTED, note=duplicate_reason)
     db.session.add(group)
     db.session.flush()  # the id goes into the links
-    _email_contact(
-        group,
-        "Please confirm your group's affiliation",
-        "confirm",
-        confirm_url=confirm_url(group),
-        fee_pounds=union_fee_pounds() if group.fee_pence is not None else None,
-    )
+    # Naming one address as the contact of group after group must not flood its inbox:
+    # the groups are recorded, but the address gets no more than its hourly share.
+    if not recently_mailed(contact_email):
+        _email_contact(
+            group,
+            "Please confirm your group's affiliation",
+            "confirm",
+            confirm_url=confirm_url(group),
+            fee_pounds=union_fee_pounds() if group.fee_pence is not None else None,
+        )
     return group
 
 
@@ -379,6 +384,42 @@ def approved_group_counts() -> dict[str, int]:
     """Approved groups per kind, in GROUP_KINDS order, from the running tallies."""
     tallies = read_tallies("groups:kind:")
     return {kind: tallies.get(f"groups:kind:{kind}", 0) for kind in GROUP_KINDS}
+
+
+def groups_with_fees() -> list[Group]:
+    """Approved groups that owe an affiliation fee, unpaid first, then by name."""
+    # Approved ones only: a union still awaiting review is in the review table, with its
+    # fee form, and one row (one element id) per group keeps in-place swaps unambiguous.
+    query = (
+        sa.select(Group)
+        .where(Group.fee_pence.is_not(None), Group.status == APPROVED)
+        .order_by(Group.fee_paid_at.is_not(None), Group.name)
+    )
+    return list(db.session.scalars(query))
+
+
+def duplicates_of(groups: Iterable[Group]) -> dict[int, Group]:
+    """The groups these ones may duplicate, by id (for the review queue's warnings)."""
+    ids = {g.duplicate_of_id for g in groups if g.duplicate_of_id}
+    if not ids:
+        return {}
+    return {g.id: g for g in db.session.scalars(sa.select(Group).where(Group.id.in_(ids)))}
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    """What the organisers' affiliations page shows: decisions due, fees to track."""
+
+    awaiting: list[Group]
+    fees: list[Group]
+    duplicates: dict[int, Group]
+
+
+def review_queue() -> ReviewQueue:
+    """The groups awaiting a decision, the fees to track, and what they may duplicate."""
+    awaiting = list(db.session.scalars(groups_awaiting_review()))
+    fees = groups_with_fees()
+    return ReviewQueue(awaiting, fees, duplicates_of(awaiting + fees))
 
 
 def groups_awaiting_review() -> sa.Select:

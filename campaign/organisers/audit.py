@@ -19,12 +19,23 @@ ACTIONS: dict[str, str] = {
     "login.failed": "Failed login",
     "logout": "Logged out",
     "password.changed": "Changed own password",
+    "2fa.enabled": "Turned two-factor log-in on",
+    "2fa.disabled": "Turned two-factor log-in off",
+    "2fa.recovery_codes": "Made new recovery codes",
     "organiser.created": "Organiser created",
     "organiser.disabled": "Organiser disabled",
     "organiser.password_set": "Organiser's password set",
     "group.approved": "Group approved",
     "group.rejected": "Group rejected",
     "group.fee_paid": "Group fee recorded",
+    "group.edited": "Group edited",
+    "group.revoked": "Group revoked",
+    "group.restored": "Group restored",
+    "group.added": "Group added by an organiser",
+    "groups.imported": "Groups imported",
+    "paper.recorded": "Paper batch recorded",
+    "paper.corrected": "Paper batch corrected",
+    "paper.withdrawn": "Paper batch withdrawn",
     "supporter.erased": "Supporter erased",
     "supporters.listed": "Supporters listed or searched",
     "supporter.viewed": "Supporter's record viewed",
@@ -96,6 +107,23 @@ def audit_records(
             AuditRecord.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time())
         )
     return query.order_by(AuditRecord.id.desc())
+
+
+def audit_page(
+    action: str | None = None,
+    actor: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    before: int | None = None,
+    size: int = 100,
+) -> tuple[list[AuditRecord], int | None]:
+    """One page of audit records older than id `before`, and the `before` of the next page."""
+    query = audit_records(action, actor, since, until)
+    if before is not None:
+        query = query.where(AuditRecord.id < before)
+    records = list(db.session.scalars(query.limit(size + 1)))
+    next_before = records[size - 1].id if len(records) > size else None
+    return records[:size], next_before
 
 
 # The application never changes or deletes a record; the database refuses it as well

@@ -1,13 +1,13 @@
 """News posts written in the organisers' room.
 
-Revision ID: 0015_news_posts
-Revises: 0014_bulletins
+Revision ID: 0018_news_posts
+Revises: 0017_paper_event
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0015_news_posts"
-down_revision = "0014_bulletins"
+revision = "0018_news_posts"
+down_revision = "0017_paper_event"
 branch_labels = None
 depends_on = None
 
