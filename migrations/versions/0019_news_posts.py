@@ -1,13 +1,13 @@
 """News posts written in the organisers' room.
 
-Revision ID: 0018_news_posts
-Revises: 0017_paper_event
+Revision ID: 0019_news_posts
+Revises: 0018_trust_invites
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0018_news_posts"
-down_revision = "0017_paper_event"
+revision = "0019_news_posts"
+down_revision = "0018_trust_invites"
 branch_labels = None
 depends_on = None
 
