@@ -11,14 +11,27 @@ from collections.abc import Sequence
 from flask import Response, make_response, render_template, request
 
 from campaign.errors import HTMX_SWAPPED_ERRORS
+from campaign.forms import ButtonForm
 from campaign.security import no_store
 
 
 def link_problem(
-    title: str, message: str | None, status: int, links: Sequence[tuple[str, str]]
+    title: str,
+    message: str | None,
+    status: int,
+    links: Sequence[tuple[str, str]],
+    action: tuple[str, str] | None = None,
 ) -> Response:
-    """The link-problem page with its status; `links` are (label, url) ways to go on."""
-    page = render_template("errors/link_problem.html", title=title, message=message, links=links)
+    """The link-problem page with its status; `links` are (label, url) ways to go on, and
+    `action` an optional (url, button label) that the page offers as a one-button form."""
+    page = render_template(
+        "errors/link_problem.html",
+        title=title,
+        message=message,
+        links=links,
+        action=action,
+        action_form=ButtonForm() if action else None,
+    )
     response = make_response(page, status)
     # htmx does not swap these statuses in, so a boosted link or button (on a my-data page
     # whose data was erased in another tab, say) would do nothing: a link goes there for

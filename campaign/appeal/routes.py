@@ -42,6 +42,7 @@ from campaign.appeal.services import (
     is_referral_code,
     new_referral_code,
     outcome_from_thanks_token,
+    renew_my_data_link,
     set_display,
     share_url,
     sign_appeal,
@@ -80,8 +81,18 @@ def _page_context(**context: Any) -> dict[str, Any]:
     }
 
 
-def _link_problem(error: Exception) -> Response:
+def _link_problem(error: Exception, renew_token: str | None = None) -> Response:
     home = ("Go to the home page", url_for("programme.home"))
+    if renew_token:  # an expired manage-my-data link: its owner may ask for a fresh one
+        return link_problem(
+            "This link has expired",
+            "Links to manage your data work for 30 days, so that an old e-mail in someone "
+            "else's hands shows nothing. We can send a new link to the address this one "
+            "belonged to.",
+            410,
+            [home],
+            action=(url_for("appeal.my_data_renew", token=renew_token), "Send me a new link"),
+        )
     if isinstance(error, TokenExpired):
         return link_problem(
             "This link has expired",
@@ -111,7 +122,9 @@ def _supporter(purpose: str, token: str, max_age: int | None) -> Supporter:
     try:
         return supporter_from_token(purpose, token, max_age)
     except (TokenInvalid, SupporterGone) as exc:
-        abort(_link_problem(exc))
+        # An expired manage-my-data link may ask for a fresh one (sent to its owner).
+        renewable = purpose == MY_DATA and isinstance(exc, TokenExpired)
+        abort(_link_problem(exc, renew_token=token if renewable else None))
 
 
 # --- signing -------------------------------------------------------------------------
@@ -356,6 +369,25 @@ def my_data_erase(token: str) -> Response:
             render_template("appeal/erase.html", supporter=supporter, token=token, form=form)
         )
     )
+
+
+@bp.post("/my-data/<token>/renew")
+@limiter.limit(TOKEN_LIMIT)
+def my_data_renew(token: str) -> Response:
+    """Send a fresh manage-my-data link to the owner of an expired one."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        renew_my_data_link(token)
+    except (TokenInvalid, SupporterGone) as exc:
+        abort(_link_problem(exc))
+    db.session.commit()
+    return redirect(url_for("appeal.my_data_renewed"), 303)
+
+
+@bp.get("/my-data/renewed")
+def my_data_renewed() -> str:
+    return render_template("appeal/my_data_renewed.html")
 
 
 @bp.get("/my-data/erased")

@@ -496,8 +496,14 @@ def export():
     everyone = form.scope.data == "all"
     if everyone and current_user.role != ADMIN:
         abort(403)
+    bom = form.format.data == "csv-excel"  # the same CSV, starting with the BOM Excel needs
     export = audited_export(
-        current_user.email, form.filters(), form.format.data, everyone, form.reason.data
+        current_user.email,
+        form.filters(),
+        "csv" if bom else form.format.data,
+        everyone,
+        form.reason.data,
+        bom=bom,
     )
     kind = export.kind
     response = Response(

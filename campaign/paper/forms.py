@@ -14,9 +14,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from campaign.extensions import db
 from campaign.forms import NoControlCharacters, clean_line, clean_text
 from campaign.groups.models import APPROVED, Group
+from campaign.models import utcnow
 from campaign.organisers.forms import SaneDate
 from campaign.paper.models import MAX_BATCH_COUNT
-from campaign.paper.services import MAX_NAMES_TEXT
+from campaign.paper.services import MAX_NAMES_TEXT, events_for_paper
 
 
 def _group_id(value: object) -> int | None:
@@ -84,6 +85,11 @@ class BatchForm(FlaskForm):
 
 
 class NewBatchForm(BatchForm):
+    event_id = SelectField(
+        "At an event (optional)",
+        coerce=_group_id,
+        invalid_choice_message="Choose one of the events that took place, or none.",
+    )
     names = TextAreaField(
         "Names (optional)",
         description="One signer a line: first name, last name, e-mail, postcode, consent "
@@ -92,6 +98,12 @@ class NewBatchForm(BatchForm):
         validators=[Optional(), Length(max=MAX_NAMES_TEXT), NoControlCharacters(multiline=True)],
     )
     names_file = FileField("Names as a CSV file (optional)")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.event_id.choices = [SelectChoice("", "No event")] + [
+            SelectChoice(ident, label) for ident, label in events_for_paper(utcnow().date())
+        ]
 
 
 class CorrectForm(BatchForm):

@@ -7,6 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from campaign.events.models import Event
 from campaign.extensions import db
 from campaign.groups.models import Group
 from campaign.models import utcnow
@@ -34,6 +35,10 @@ class PaperBatch(db.Model):
     group_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("groups.id", ondelete="SET NULL"), index=True
     )
+    # The meeting the forms were signed at, if any (an event's paper sign-ups).
+    event_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
     signatures: Mapped[int]
     status: Mapped[str] = mapped_column(sa.String(10), default=COUNTED)
     note: Mapped[str | None] = mapped_column(sa.String(500))
@@ -44,6 +49,7 @@ class PaperBatch(db.Model):
     withdrawn_at: Mapped[dt.datetime | None]
 
     group: Mapped[Group | None] = relationship()
+    event: Mapped[Event | None] = relationship()
 
     @property
     def counted(self) -> bool:

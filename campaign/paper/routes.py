@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from campaign.events.models import Event
+from campaign.events.services import utc_to_london
 from campaign.extensions import db
 from campaign.htmx import is_htmx, render_page_or_fragment
 from campaign.organisers.access import allow, guard_organiser_room
@@ -78,7 +80,9 @@ def _names_text(form: NewBatchForm) -> str:
 @allow(ORGANISER)
 def new_batch():
     if request.method == "GET":
-        return _new_page(NewBatchForm(formdata=None))
+        form = NewBatchForm(formdata=None)
+        prefill_from_event(form, request.args.get("event", ""))
+        return _new_page(form)
     form = NewBatchForm()
     if not form.validate():
         return _new_page(form, 422)
@@ -94,6 +98,7 @@ def new_batch():
             group_id=form.group_id.data,
             note=form.note.data,
             names=parsed.names,
+            event_id=form.event_id.data,
         )
     except BatchError as exc:
         db.session.rollback()
@@ -108,6 +113,7 @@ def new_batch():
         collected_on=batch.collected_on,
         place=batch.place,
         group_id=batch.group_id,
+        event_id=batch.event_id,
         signatures=batch.signatures,
         names=report.described(),
     )
@@ -122,6 +128,17 @@ def new_batch():
         response.headers["HX-Redirect"] = target
         return response
     return redirect(target)
+
+
+def prefill_from_event(form: NewBatchForm, raw_id: str) -> None:
+    """Start a batch from an event's page: its day, place and host group filled in."""
+    event = db.session.get(Event, int(raw_id)) if raw_id.isdigit() and len(raw_id) < 12 else None
+    if event is None or event.id not in {choice.value for choice in form.event_id.choices}:
+        return
+    form.event_id.data = event.id
+    form.collected_on.data = utc_to_london(event.starts_at).date()
+    form.place.data = f"{event.title}, {event.venue}"[:150] if event.venue else event.title
+    form.group_id.data = event.group_id
 
 
 def _batch_page(

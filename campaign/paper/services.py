@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from campaign.appeal.models import Supporter
 from campaign.appeal.services import new_referral_code
 from campaign.email_address import InvalidEmail, normalise_email
+from campaign.events.models import PUBLISHED, Event
+from campaign.events.services import utc_to_london
 from campaign.extensions import db
 from campaign.forms import CONTROL
 from campaign.groups.models import APPROVED, Group
@@ -161,6 +163,29 @@ def check_batch(
     return group
 
 
+def check_event(event_id: int | None, collected_on: dt.date) -> Event | None:
+    """The published event a batch was collected at; BatchError if it cannot be that one."""
+    if event_id is None:
+        return None
+    event = db.session.get(Event, event_id)
+    if event is None or event.status != PUBLISHED:
+        raise BatchError("Choose one of the events that took place, or none.", "event_id")
+    if utc_to_london(event.starts_at).date() > collected_on:
+        raise BatchError("The forms cannot be signed before the event began.", "collected_on")
+    return event
+
+
+def events_for_paper(today: dt.date, limit: int = 100) -> list[tuple[int, str]]:
+    """(id, label) of published events that have begun, newest first, for the batch form."""
+    rows = db.session.execute(
+        sa.select(Event.id, Event.title, Event.starts_at)
+        .where(Event.status == PUBLISHED, Event.starts_at <= utcnow())
+        .order_by(Event.starts_at.desc())
+        .limit(limit)
+    ).all()
+    return [(id_, f"{title} ({utc_to_london(start):%d %b %Y})") for id_, title, start in rows]
+
+
 def record_batch(
     collected_on: dt.date,
     place: str,
@@ -169,13 +194,16 @@ def record_batch(
     group_id: int | None = None,
     note: str | None = None,
     names: list[PaperName] | None = None,
+    event_id: int | None = None,
 ) -> tuple[PaperBatch, NamesReport]:
     """Add a batch and count it; the consenting signers with an address become supporters."""
     check_batch(collected_on, signatures, group_id, utcnow().date(), names or [])
+    check_event(event_id, collected_on)
     batch = PaperBatch(
         collected_on=collected_on,
         place=place,
         group_id=group_id,
+        event_id=event_id,
         signatures=signatures,
         status=COUNTED,
         note=note,
