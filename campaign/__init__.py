@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter, Map
 
 from campaign.config import load_config
 from campaign.content import init_content
+from campaign.crowdcache import init_crowd_cache
 from campaign.errors import init_errors
 from campaign.extensions import csrf, db, limiter, mailer, migrate
 from campaign.scheduler import init_scheduler
@@ -47,6 +48,7 @@ def create_app(
     init_scheduler(app)
     _register_blueprints(app)
     _register_template_helpers(app)
+    init_crowd_cache(app)
     return app
 
 

@@ -6,11 +6,13 @@ import sqlalchemy as sa
 from flask import abort, current_app, make_response, render_template, request
 
 from campaign.content import current_content
+from campaign.crowdcache import crowd_cached
 from campaign.extensions import db
 from campaign.programme import bp
 
 
 @bp.get("/")
+@crowd_cached
 def home():
     content = current_content()
     return render_template(
@@ -22,6 +24,7 @@ def home():
 
 
 @bp.get("/programme")
+@crowd_cached
 def programme():
     return render_template("programme/programme.html", programme=current_content().programme)
 
