@@ -16,7 +16,9 @@ keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 100_000))
 max_requests_jitter = max_requests // 2
 accesslog = "-"
-# No client address in the log: the privacy notice promises IPs are kept only as keyed hashes.
+# No client address in the log (the privacy notice promises IPs are kept only as keyed
+# hashes) and no personal link: RedactingLogger blanks tokens and query values.
+logger_class = "campaign.accesslog.RedactingLogger"
 access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # gunicorn 25.1+ opens a control socket for `gunicornc` at one path per user

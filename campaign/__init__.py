@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
+from campaign import ratelimit  # noqa: F401  (registers the campaign:// rate-limit storage)
 from campaign.config import load_config
 from campaign.content import init_content
 from campaign.crowdcache import init_crowd_cache
@@ -65,7 +66,14 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     mailer.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    # Never the in-memory storage: it counts per process and its timer races under gthread.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "campaign://")
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+        **app.config.get("RATELIMIT_STORAGE_OPTIONS", {}),
+        "redis_url": app.config.get("REDIS_URL") or "",
+    }
+    # A storage failure must never refuse a request: let it through rather than answer 500.
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)
 
 
@@ -83,12 +91,21 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from campaign import appeal, counters, events, groups, organisers, programme, share
+    from campaign import (
+        appeal,
+        bulletins,
+        counters,
+        events,
+        groups,
+        organisers,
+        programme,
+        share,
+    )
     from campaign.mail import bp as mail_bp
     from campaign.mail import init_inline_sender
 
     app.register_blueprint(programme.bp)
-    for feature in (appeal, groups, counters, organisers, share, events):
+    for feature in (appeal, groups, counters, organisers, share, events, bulletins):
         feature.init_app(app)
     app.register_blueprint(mail_bp)
     init_inline_sender(app)

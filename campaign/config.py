@@ -77,6 +77,10 @@ class Defaults:
     MAIL_SEND_INLINE = True  # send queued mail after each request (development)
     MAIL_SUPPRESS_SEND = False  # MAIL_TRANSPORT decides; Flask-Mail would suppress in tests
     MAIL_MAX_ATTEMPTS = 8
+    # Bulk mail (bulletins): at most this many messages a minute across all workers, so the
+    # SMTP provider's limit is respected; confirmations are never held back by it.
+    MAIL_BULK_PER_MINUTE = 600
+    MAIL_BULK_BATCH = 20  # bulk messages per worker pass, between looks at the priority lane
     ORGANISER_NOTIFY_EMAILS: list[str] = []
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

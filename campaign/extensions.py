@@ -1,7 +1,6 @@
 """Flask extensions, created here unbound and bound to the app in `create_app`."""
 
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -9,6 +8,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from campaign.clients import client_ip_hash
 
 
 class Base(DeclarativeBase):
@@ -29,5 +30,15 @@ migrate = Migrate()
 csrf = CSRFProtect()
 mailer = Mail()
 login_manager = LoginManager()
-# The client address has already been corrected by ProxyFix when proxies are trusted.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def limit_key() -> str:
+    """A request's rate-limit key: the keyed hash of the client address, never the address.
+
+    The address has already been corrected by ProxyFix when proxies are trusted.
+    """
+    return client_ip_hash() or "unknown-client"
+
+
+# Storage: campaign.ratelimit.FailoverStorage (Redis, else the database), set in create_app.
+limiter = Limiter(key_func=limit_key, default_limits=[])

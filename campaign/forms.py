@@ -10,6 +10,7 @@ from wtforms import Field, Form
 from wtforms.validators import ValidationError
 
 from campaign.email_address import InvalidEmail, normalise_email
+from campaign.safe_markdown import markdown_problem
 
 # Control characters other than the newline and tab a textarea may hold.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -53,3 +54,13 @@ class EmailAddress:
             field.address, field.canonical = normalise_email(field.data or "")
         except InvalidEmail as exc:
             raise ValidationError(str(exc)) from exc
+
+
+class SafeMarkdown:
+    """Refuse Markdown that carries scripts, event handlers, images or unsafe links."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if isinstance(field.data, str):
+            problem = markdown_problem(field.data)
+            if problem:
+                raise ValidationError(problem)

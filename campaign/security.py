@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, Response, abort, current_app, make_response, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+# The keyed client-address hashes live below the extensions (the rate limiter keys by
+# them); features import them from here with the rest of the security helpers.
+from campaign.clients import client_ip_hash as client_ip_hash
+from campaign.clients import hash_ip as hash_ip
 from campaign.errors import render_error
 
 
@@ -41,19 +43,6 @@ def read_token(purpose: str, token: str, max_age: int | None = None) -> Any:
         raise TokenExpired("this link has expired") from exc
     except (BadSignature, UnicodeDecodeError, ValueError) as exc:
         raise TokenInvalid("this link is not valid") from exc
-
-
-def hash_ip(address: str | None) -> str | None:
-    """A keyed HMAC-SHA256 of an IP address: comparable for abuse checks, not reversible."""
-    if not address:
-        return None
-    key = current_app.config["IP_HASH_KEY"].encode()
-    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()
-
-
-def client_ip_hash() -> str | None:
-    """The keyed hash of the current request's client address (proxies already resolved)."""
-    return hash_ip(request.remote_addr)
 
 
 def content_security_policy(app: Flask, frame_ancestors: str = "'none'") -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.extensions import db
@@ -48,6 +49,9 @@ class Supporter(db.Model):
     signed_at: Mapped[dt.datetime | None]
     confirmed_at: Mapped[dt.datetime | None]
     unsubscribed_at: Mapped[dt.datetime | None]
+    # Set when the sign-up came in a flood from one client address: it is not counted,
+    # confirmed or not, until a moderator releases it at the abuse desk.
+    held_at: Mapped[dt.datetime | None]
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -84,6 +88,9 @@ class Supporter(db.Model):
         sa.Index(
             "ix_supporters_postcode", "postcode", postgresql_ops={"postcode": "varchar_pattern_ops"}
         ),
+        # The abuse desk: sign-ups per client address lately, and the flood to hold.
+        sa.Index("ix_supporters_ip_hash_created_at", "ip_hash", "created_at"),
+        sa.Index("ix_supporters_held_at", "held_at"),  # the held ones waiting for review
     )
 
     @property
@@ -91,7 +98,14 @@ class Supporter(db.Model):
         """Whether the bulletin may be sent: consent given and not withdrawn."""
         return self.bulletin_consent and self.unsubscribed_at is None
 
-    @property
+    @hybrid_property
     def counted(self) -> bool:
-        """Whether this row counts as a signature of the appeal."""
-        return self.signed_at is not None and self.confirmed_at is not None
+        """Whether this row counts as a signature: signed, confirmed and not held."""
+        return self.signed_at is not None and self.confirmed_at is not None and not self.held_at
+
+    @counted.inplace.expression
+    @classmethod
+    def _counted_expression(cls) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            cls.signed_at.is_not(None), cls.confirmed_at.is_not(None), cls.held_at.is_(None)
+        )

@@ -135,7 +135,11 @@ def sign() -> Response | str:
         return render_page_or_fragment(
             "appeal/sign.html", "appeal/_form.html", 422, **_page_context(form=form)
         )
-    outcome = sign_appeal(form.details(form.email.data), ip_hash=client_ip_hash())
+    outcome = sign_appeal(
+        form.details(form.email.data),
+        ip_hash=client_ip_hash(),
+        hold_after=current_app.config["APPEAL_HOLD_AFTER"],
+    )
     db.session.commit()
     return _signed(outcome)
 

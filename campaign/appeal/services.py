@@ -124,7 +124,7 @@ def top_referrers_query() -> sa.Select:
     return (
         sa.select(Supporter, signatures)
         .join(referred, referred.referred_by == Supporter.referral_code)
-        .where(referred.signed_at.is_not(None), referred.confirmed_at.is_not(None))
+        .where(referred.counted)
         .group_by(Supporter.id)
         .order_by(signatures.desc(), Supporter.id)
     )
@@ -152,6 +152,7 @@ def recent_public_signers(limit: int = 10) -> list[PublicSigner]:
             Supporter.show_publicly == sa.true(),
             Supporter.confirmed_at.is_not(None),
             Supporter.signed_at.is_not(None),
+            Supporter.held_at.is_(None),
         )
         .order_by(Supporter.confirmed_at.desc())
         .limit(limit)
@@ -164,7 +165,7 @@ def recent_public_signers(limit: int = 10) -> list[PublicSigner]:
 
 def recount_signature_tallies() -> dict[str, int]:
     """The signature tallies recomputed from the supporters table (COUNT queries)."""
-    counted = sa.and_(Supporter.signed_at.is_not(None), Supporter.confirmed_at.is_not(None))
+    counted = Supporter.counted
     day = sa.func.date(Supporter.confirmed_at)
     tallies: dict[str, int] = {}
     for region, value, n in db.session.execute(
@@ -360,8 +361,27 @@ def _by_canonical(canonical: str) -> Supporter | None:
     return db.session.scalar(sa.select(Supporter).where(Supporter.email_canonical == canonical))
 
 
-def sign_appeal(details: SignatureDetails, ip_hash: str | None = None) -> SignOutcome:
+def _busy_client(ip_hash: str | None, hold_after: int | None) -> bool:
+    """Whether this client address made `hold_after` sign-ups or more in the last hour."""
+    if ip_hash is None or hold_after is None:
+        return False
+    since = utcnow() - dt.timedelta(hours=1)
+    recent = (
+        sa.select(sa.literal(1))
+        .where(Supporter.ip_hash == ip_hash, Supporter.created_at >= since)
+        .limit(hold_after)  # counting stops at the threshold, however big the flood
+        .subquery()
+    )
+    return db.session.scalar(sa.select(sa.func.count()).select_from(recent)) >= hold_after
+
+
+def sign_appeal(
+    details: SignatureDetails, ip_hash: str | None = None, hold_after: int | None = None
+) -> SignOutcome:
     """Record a pending signature and queue its confirmation e-mail.
+
+    Beyond `hold_after` sign-ups an hour from one client address, a new signature is
+    held for review: taken and confirmable, but not counted until a moderator releases it.
 
     An address already known changes nothing in the database: its owner is e-mailed
     ("you have already signed", the confirmation link again, or how to add a signature
@@ -389,6 +409,7 @@ def sign_appeal(details: SignatureDetails, ip_hash: str | None = None) -> SignOu
             "source": clean_source(details.source),
             "ip_hash": ip_hash,
             "signed_at": utcnow(),
+            "held_at": utcnow() if _busy_client(ip_hash, hold_after) else None,
         }
     )
     if new_id is not None:
@@ -423,7 +444,8 @@ def confirm_signature(supporter: Supporter) -> bool:
     db.session.refresh(supporter)
     if result.rowcount != 1:
         return False
-    count_signature(supporter, +1)
+    if supporter.counted:  # a held sign-up counts only once a moderator releases it
+        count_signature(supporter, +1)
     return True
 
 

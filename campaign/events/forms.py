@@ -170,7 +170,17 @@ class RsvpForm(FlaskForm):
         validators=[DataRequired("Enter your e-mail address."), Length(max=254), EmailAddress()],
     )
     name_me = BooleanField("Name me as present in the meeting's public report")
+    also_sign = BooleanField("Also sign the appeal (we send a second link to confirm it)")
     website = StringField("Leave this empty", validators=[Optional(), Length(max=200)])
+
+    def validate_name(self, field: Any) -> None:
+        if self.also_sign.data and len((field.data or "").split()) < 2:
+            raise ValidationError("Give your first and last name to sign the appeal too.")
+
+    def first_and_last_name(self) -> tuple[str, str]:
+        """The name split for the appeal: the last word is the last name."""
+        first, _, last = (self.name.data or "").rpartition(" ")
+        return first, last
 
 
 class ButtonForm(FlaskForm):

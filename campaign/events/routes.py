@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 
+from campaign.appeal.services import SignatureDetails, sign_appeal
 from campaign.errors import render_error
 from campaign.events import bp
 from campaign.events.calendar import atom_feed, calendar
@@ -44,7 +45,7 @@ from campaign.extensions import db, limiter
 from campaign.htmx import is_htmx, render_page_or_fragment
 from campaign.models import utcnow
 from campaign.regions import REGIONS
-from campaign.security import TokenExpired, TokenInvalid, no_store
+from campaign.security import TokenExpired, TokenInvalid, client_ip_hash, no_store
 from campaign.urls import external_url
 
 FEED_SIZE = 50
@@ -145,6 +146,16 @@ def rsvp_ask(slug: str) -> Response:
         except EventProblem as exc:
             problem = str(exc)
         else:
+            if form.also_sign.data:
+                # The appeal's own double opt-in: its link is sent and confirmed apart.
+                first, last = form.first_and_last_name()
+                details = SignatureDetails(
+                    email=form.email.data,
+                    first_name=first,
+                    last_name=last,
+                    source=f"event:{event.slug}",
+                )
+                sign_appeal(details, ip_hash=client_ip_hash())
             db.session.commit()
             return _asked(event)
     db.session.rollback()

@@ -110,12 +110,18 @@ def _free_slug(base: str) -> str:
     return slug
 
 
-def check_details(details: EventDetails, now: dt.datetime | None = None) -> None:
-    """The rules a form cannot see alone; EventProblem names the first one broken."""
+def check_details(
+    details: EventDetails, now: dt.datetime | None = None, *, new_time: bool = True
+) -> None:
+    """The rules a form cannot see alone; EventProblem names the first one broken.
+
+    `new_time` is False when an edit keeps the event's times: a past event's title or
+    agenda may still be corrected.
+    """
     now = now or utcnow()
     if details.ends_at <= details.starts_at:
         raise EventProblem("The event must end after it starts.")
-    if details.starts_at <= now:
+    if new_time and details.starts_at <= now:
         raise EventProblem("The event must start in the future.")
     if details.kind == "online" and not details.online_url:
         raise EventProblem("An online event needs its joining link.")
@@ -162,7 +168,8 @@ def update_event(event: Event, details: EventDetails) -> list[str]:
     """Change an event; going people are told of a new time or place. Returns what changed."""
     if event.status == CANCELLED:
         raise EventProblem("A cancelled event cannot be changed.")
-    check_details(details)
+    same_time = (details.starts_at, details.ends_at) == (event.starts_at, event.ends_at)
+    check_details(details, new_time=not same_time)
     before = {key: getattr(event, key) for key in _columns(details)}
     for key, value in _columns(details).items():
         setattr(event, key, value)

@@ -381,6 +381,42 @@ def approved_group_counts() -> dict[str, int]:
     return {kind: tallies.get(f"groups:kind:{kind}", 0) for kind in GROUP_KINDS}
 
 
+def groups_with_fees() -> list[Group]:
+    """Approved groups that owe an affiliation fee, unpaid first, then by name."""
+    # Approved ones only: a union still awaiting review is in the review table, with its
+    # fee form, and one row (one element id) per group keeps in-place swaps unambiguous.
+    query = (
+        sa.select(Group)
+        .where(Group.fee_pence.is_not(None), Group.status == APPROVED)
+        .order_by(Group.fee_paid_at.is_not(None), Group.name)
+    )
+    return list(db.session.scalars(query))
+
+
+def duplicates_of(groups: Iterable[Group]) -> dict[int, Group]:
+    """The groups these ones may duplicate, by id (for the review queue's warnings)."""
+    ids = {g.duplicate_of_id for g in groups if g.duplicate_of_id}
+    if not ids:
+        return {}
+    return {g.id: g for g in db.session.scalars(sa.select(Group).where(Group.id.in_(ids)))}
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    """What the organisers' affiliations page shows: decisions due, fees to track."""
+
+    awaiting: list[Group]
+    fees: list[Group]
+    duplicates: dict[int, Group]
+
+
+def review_queue() -> ReviewQueue:
+    """The groups awaiting a decision, the fees to track, and what they may duplicate."""
+    awaiting = list(db.session.scalars(groups_awaiting_review()))
+    fees = groups_with_fees()
+    return ReviewQueue(awaiting, fees, duplicates_of(awaiting + fees))
+
+
 def groups_awaiting_review() -> sa.Select:
     """Confirmed groups waiting for an organiser's decision, oldest first."""
     return (

@@ -32,7 +32,8 @@ def work(once: bool, interval: float) -> None:
                 click.echo(f"{name}: {summary}")
         if once:
             return
-        time.sleep(interval)
+        if not any(counts.values()):  # busy (a bulletin going out): no pause between batches
+            time.sleep(interval)
 
 
 @bp.cli.command("status")

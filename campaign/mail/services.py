@@ -11,7 +11,7 @@ from flask import current_app, g, has_request_context, render_template
 from flask_mail import Message
 
 from campaign.extensions import db, mailer
-from campaign.mail.models import FAILED, QUEUED, SENDING, SENT, OutboxMessage
+from campaign.mail.models import BULK, FAILED, PRIORITY, QUEUED, SENDING, SENT, OutboxMessage
 from campaign.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -24,11 +24,13 @@ def queue_email(
     template: str,
     *,
     unsubscribe_url: str | None = None,
+    lane: str = PRIORITY,
     **context: object,
 ) -> OutboxMessage:
     """Render `template`.txt and .html and add the message to the session (caller commits).
 
     With `unsubscribe_url` the message carries RFC 8058 one-click unsubscribe headers.
+    Bulk mail (bulletins) goes in the BULK lane, sent only when nothing else waits.
     """
     campaign_name = current_app.extensions["content"].campaign["campaign"]["name"]
     context = {"campaign_name": campaign_name, "unsubscribe_url": unsubscribe_url, **context}
@@ -43,6 +45,7 @@ def queue_email(
         html_body=render_template(f"{template}.html", **context),
         headers=headers,
         status=QUEUED,
+        lane=lane,
         next_attempt_at=utcnow(),
     )
     db.session.add(message)
@@ -97,21 +100,51 @@ def deliver(message: OutboxMessage) -> None:
     mailer.send(msg)
 
 
+def _due(lane: str, now: dt.datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        OutboxMessage.lane == lane,
+        sa.or_(
+            sa.and_(OutboxMessage.status == QUEUED, OutboxMessage.next_attempt_at <= now),
+            sa.and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now),
+        ),
+    )
+
+
+def _due_ids(lane: str, now: dt.datetime, limit: int) -> list[int]:
+    if limit <= 0:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(OutboxMessage.id)
+            .where(_due(lane, now))
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def bulk_allowance(now: dt.datetime) -> int:
+    """How many bulk messages may still go this minute (MAIL_BULK_PER_MINUTE, all workers)."""
+    sent_last_minute = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.lane == BULK, OutboxMessage.sent_at > now - dt.timedelta(minutes=1))
+    )
+    return max(current_app.config["MAIL_BULK_PER_MINUTE"] - (sent_last_minute or 0), 0)
+
+
 def send_due_messages(limit: int = 100) -> dict[str, int]:
-    """Send queued messages whose time has come; return counts of sent, retried and failed."""
+    """Send queued messages whose time has come; return counts of sent, retried and failed.
+
+    The priority lane goes first, whole; then a small batch of bulk mail within the rate,
+    so a confirmation queued behind a large bulletin waits for one batch at most.
+    """
     now = utcnow()
     counts = {"sent": 0, "retried": 0, "failed": 0}
-    due_ids = db.session.scalars(
-        sa.select(OutboxMessage.id)
-        .where(
-            sa.or_(
-                sa.and_(OutboxMessage.status == QUEUED, OutboxMessage.next_attempt_at <= now),
-                sa.and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now),
-            )
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    ).all()
+    due_ids = _due_ids(PRIORITY, now, limit)
+    if not due_ids:
+        batch = min(limit, current_app.config["MAIL_BULK_BATCH"], bulk_allowance(now))
+        due_ids = _due_ids(BULK, now, batch)
     db.session.commit()
     max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
     for message_id in due_ids:

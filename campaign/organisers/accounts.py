@@ -64,6 +64,11 @@ def password_matches(organiser: Organiser, password: str) -> bool:
     return True
 
 
+def all_organisers() -> list[Organiser]:
+    """Every organiser account, by e-mail address."""
+    return list(db.session.scalars(sa.select(Organiser).order_by(Organiser.email)))
+
+
 def find_organiser(email: str) -> Organiser | None:
     """The account with this e-mail address (compared case-insensitively)."""
     return db.session.scalar(

@@ -31,6 +31,9 @@ ACTIONS: dict[str, str] = {
     "supporters.ceiling": "Refused: personal-data ceiling reached",
     "supporters.exported": "Supporters exported",
     "supporters.imported": "Supporters imported",
+    "bulletin.sent": "Bulletin sent",
+    "bulletin.scheduled": "Bulletin scheduled",
+    "bulletin.cancelled": "Bulletin schedule cancelled",
     "event.created": "Event created",
     "event.updated": "Event changed",
     "event.cancelled": "Event cancelled",
@@ -91,6 +94,23 @@ def audit_records(
             AuditRecord.at < dt.datetime.combine(until + dt.timedelta(days=1), dt.time())
         )
     return query.order_by(AuditRecord.id.desc())
+
+
+def audit_page(
+    action: str | None = None,
+    actor: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    before: int | None = None,
+    size: int = 100,
+) -> tuple[list[AuditRecord], int | None]:
+    """One page of audit records older than id `before`, and the `before` of the next page."""
+    query = audit_records(action, actor, since, until)
+    if before is not None:
+        query = query.where(AuditRecord.id < before)
+    records = list(db.session.scalars(query.limit(size + 1)))
+    next_before = records[size - 1].id if len(records) > size else None
+    return records[:size], next_before
 
 
 # The application never changes or deletes a record; the database refuses it as well

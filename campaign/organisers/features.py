@@ -10,7 +10,9 @@ from campaign.appeal.services import (
 from campaign.groups.services import (
     InvalidTransition,
     approve_group,
+    duplicates_of,
     groups_awaiting_review,
     record_fee_paid,
     reject_group,
+    review_queue,
 )

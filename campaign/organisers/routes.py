@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from collections.abc import Callable
+from typing import Any
+
 from flask import (
     Response,
     abort,
@@ -14,17 +16,24 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user
+from flask_wtf import FlaskForm
 
 from campaign.appeal.models import Supporter
 from campaign.extensions import db, limiter
-from campaign.groups.models import APPROVED, Group
+from campaign.groups.models import Group
 from campaign.htmx import is_htmx, render_page_or_fragment
 from campaign.models import utcnow
 from campaign.organisers import bp
 from campaign.organisers.access import PUBLIC, allow, safe_next
-from campaign.organisers.accounts import attempt_login, password_matches, set_password
-from campaign.organisers.audit import ACTIONS, audit_records, record_audit
+from campaign.organisers.accounts import (
+    all_organisers,
+    attempt_login,
+    password_matches,
+    set_password,
+)
+from campaign.organisers.audit import ACTIONS, audit_page, record_audit
 from campaign.organisers.dashboard import dashboard_numbers
 from campaign.organisers.disclosure import (
     LISTED,
@@ -38,10 +47,11 @@ from campaign.organisers.disclosure import (
 from campaign.organisers.features import (
     InvalidTransition,
     approve_group,
+    duplicates_of,
     erase_supporter,
-    groups_awaiting_review,
     record_fee_paid,
     reject_group,
+    review_queue,
 )
 from campaign.organisers.forms import (
     ActionForm,
@@ -59,7 +69,6 @@ from campaign.organisers.models import (
     MODERATOR,
     ORGANISER,
     VIEWER,
-    AuditRecord,
     Organiser,
 )
 from campaign.organisers.sessions import end_every_session, end_this_session, start_session
@@ -182,140 +191,113 @@ def dashboard():
 # --- affiliations queue -----------------------------------------------------------------
 
 
-def _fee_groups() -> list[Group]:
-    # Approved ones only: a union still awaiting review is in that table, with its fee form,
-    # and one row (one element id) per group keeps the in-place swaps unambiguous.
-    query = (
-        sa.select(Group)
-        .where(Group.fee_pence.is_not(None), Group.status == APPROVED)
-        .order_by(Group.fee_paid_at.is_not(None), Group.name)
-    )
-    return list(db.session.scalars(query))
-
-
-def _duplicates_of(groups: list[Group]) -> dict[int, Group]:
-    ids = {g.duplicate_of_id for g in groups if g.duplicate_of_id}
-    if not ids:
-        return {}
-    return {g.id: g for g in db.session.scalars(sa.select(Group).where(Group.id.in_(ids)))}
-
-
-def _queue_page(status: int = 200, message: str | None = None) -> Response:
-    awaiting = list(db.session.scalars(groups_awaiting_review()))
-    fees = _fee_groups()
-    return (
-        render_template(
-            "organisers/groups.html",
-            awaiting=awaiting,
-            fees=fees,
-            duplicates=_duplicates_of(awaiting + fees),
-            message=message,
-        ),
-        status,
-    )
+def _queue_page(status: int = 200, message: str | None = None) -> ResponseReturnValue:
+    queue = review_queue()
+    return render_template(
+        "organisers/groups.html",
+        awaiting=queue.awaiting,
+        fees=queue.fees,
+        duplicates=queue.duplicates,
+        message=message,
+    ), status
 
 
 @bp.get("/groups")
 @allow(MODERATOR)
-def groups():
+def groups() -> ResponseReturnValue:
     return _queue_page()
 
 
-def _group_answer(group: Group, status: int, message: str, **forms) -> Response:
+def _group_answer(
+    group: Group, status: int, message: str, **forms: FlaskForm
+) -> ResponseReturnValue:
     """htmx: the group's row again; without JavaScript: the queue (redirect, or with the error)."""
     if is_htmx():
-        response = render_page_or_fragment(
+        return render_page_or_fragment(
             "organisers/groups.html",
             "organisers/_group_row.html",
             status,
             group=group,
-            duplicates=_duplicates_of([group]),
+            duplicates=duplicates_of([group]),
             row_message=message,
             row_error=status >= 400,
             **forms,
         )
-        return response
     if status < 400:
         flash(message, "info")
         return redirect(url_for("organisers.groups"))
     return _queue_page(status, message)
 
 
-def _group(group_id: int) -> Group:
-    return db.get_or_404(Group, group_id)
+# A review decision: makes its change to the group (or raises InvalidTransition or
+# ValueError) and returns what to tell the organiser and what to add to the audit record.
+Decision = Callable[[Group], tuple[str, dict[str, Any]]]
+
+
+def _decide(
+    group_id: int, form: FlaskForm, audit_action: str, decision: Decision, form_name: str = ""
+) -> ResponseReturnValue:
+    """Every review decision's shape: validate, decide, audit and commit, or answer 409/422.
+
+    A decision the group's status no longer allows (another organiser was quicker) is 409;
+    a refused value is 422 with the form shown again under `form_name`; either way nothing
+    is changed and the row is shown as it now is.
+    """
+    group = db.get_or_404(Group, group_id)
+    forms = {form_name: form} if form_name else {}
+    if not form.validate():
+        return _group_answer(group, 422, _first_error(form), **forms)
+    try:
+        message, details = decision(group)
+    except InvalidTransition as exc:
+        db.session.rollback()
+        return _group_answer(db.get_or_404(Group, group_id), 409, str(exc))
+    except ValueError as exc:
+        db.session.rollback()
+        return _group_answer(db.get_or_404(Group, group_id), 422, str(exc), **forms)
+    record_audit(
+        audit_action, current_user.email, target=f"group:{group.id}", name=group.name, **details
+    )
+    db.session.commit()
+    return _group_answer(group, 200, message)
 
 
 @bp.post("/groups/<int:group_id>/approve")
 @allow(MODERATOR)
-def approve(group_id: int):
-    group = _group(group_id)
-    ActionForm()  # CSRF is checked for every POST by CSRFProtect
-    try:
+def approve(group_id: int) -> ResponseReturnValue:
+    def decision(group: Group) -> tuple[str, dict[str, Any]]:
         approve_group(group, by=current_user.email)
-    except InvalidTransition as exc:
-        db.session.rollback()
-        return _group_answer(db.session.get(Group, group_id), 409, str(exc))
-    record_audit("group.approved", current_user.email, target=f"group:{group.id}", name=group.name)
-    db.session.commit()
-    return _group_answer(group, 200, f"{group.name} is approved.")
+        return f"{group.name} is approved.", {}
+
+    return _decide(group_id, ActionForm(), "group.approved", decision)
 
 
 @bp.post("/groups/<int:group_id>/reject")
 @allow(MODERATOR)
-def reject(group_id: int):
-    group = _group(group_id)
+def reject(group_id: int) -> ResponseReturnValue:
     form = RejectForm()
-    if not form.validate():
-        return _group_answer(group, 422, _first_error(form), reject_form=form)
-    try:
+
+    def decision(group: Group) -> tuple[str, dict[str, Any]]:
         reject_group(group, form.reason.data, by=current_user.email)
-    except InvalidTransition as exc:
-        db.session.rollback()
-        return _group_answer(db.session.get(Group, group_id), 409, str(exc))
-    except ValueError as exc:
-        db.session.rollback()
-        return _group_answer(db.session.get(Group, group_id), 422, str(exc), reject_form=form)
-    record_audit(
-        "group.rejected",
-        current_user.email,
-        target=f"group:{group.id}",
-        name=group.name,
-        reason=form.reason.data,
-    )
-    db.session.commit()
-    return _group_answer(group, 200, f"{group.name} is rejected; the contact will be told why.")
+        message = f"{group.name} is rejected; the contact will be told why."
+        return message, {"reason": form.reason.data}
+
+    return _decide(group_id, form, "group.rejected", decision, "reject_form")
 
 
 @bp.post("/groups/<int:group_id>/fee")
 @allow(MODERATOR)
-def fee(group_id: int):
-    group = _group(group_id)
+def fee(group_id: int) -> ResponseReturnValue:
     form = FeeForm()
-    if not form.validate():
-        return _group_answer(group, 422, _first_error(form), fee_form=form)
-    try:
-        record_fee_paid(group, form.paid_on.data, by=current_user.email)
-    except InvalidTransition as exc:
-        db.session.rollback()
-        return _group_answer(db.session.get(Group, group_id), 409, str(exc))
-    except ValueError as exc:
-        db.session.rollback()
-        return _group_answer(db.session.get(Group, group_id), 422, str(exc), fee_form=form)
-    paid_on = form.paid_on.data
-    record_audit(
-        "group.fee_paid",
-        current_user.email,
-        target=f"group:{group.id}",
-        name=group.name,
-        paid_on=paid_on,
-    )
-    db.session.commit()
-    message = (
-        f"{group.name}: fee paid on {paid_on:%d %B %Y}."
-        if paid_on
-        else f"{group.name}: fee payment cleared."
-    )
-    return _group_answer(group, 200, message)
+
+    def decision(group: Group) -> tuple[str, dict[str, Any]]:
+        paid_on = form.paid_on.data
+        record_fee_paid(group, paid_on, by=current_user.email)
+        if paid_on:
+            return f"{group.name}: fee paid on {paid_on:%d %B %Y}.", {"paid_on": paid_on}
+        return f"{group.name}: fee payment cleared.", {"paid_on": None}
+
+    return _decide(group_id, form, "group.fee_paid", decision, "fee_form")
 
 
 # --- supporters ------------------------------------------------------------------------
@@ -407,7 +389,7 @@ def erase(supporter_id: int):
     person = db.get_or_404(Supporter, supporter_id)
     form = EraseForm()
     if form.validate_on_submit():
-        was_counted = person.signed_at is not None and person.confirmed_at is not None
+        was_counted = person.counted
         if not erase_supporter(person):  # a second click, or erased by the supporter meanwhile
             db.session.rollback()
             flash(f"Supporter {supporter_id} had already been erased.", "info")
@@ -491,17 +473,18 @@ def audit():
             actions=ACTIONS,
             error=_first_error(form),
         ), 400
-    query = audit_records(
-        form.action.data or None, form.actor.data, form.since.data, form.until.data
+    records, next_before = audit_page(
+        form.action.data or None,
+        form.actor.data,
+        form.since.data,
+        form.until.data,
+        before=int(form.before.data) if form.before.data else None,
+        size=AUDIT_PAGE_SIZE,
     )
-    if form.before.data:
-        query = query.where(AuditRecord.id < int(form.before.data))
-    records = list(db.session.scalars(query.limit(AUDIT_PAGE_SIZE + 1)))
-    next_before = records[AUDIT_PAGE_SIZE - 1].id if len(records) > AUDIT_PAGE_SIZE else None
     return render_template(
         "organisers/audit.html",
         form=form,
-        records=records[:AUDIT_PAGE_SIZE],
+        records=records,
         next_before=next_before,
         actions=ACTIONS,
         error=None,
@@ -511,5 +494,4 @@ def audit():
 @bp.get("/accounts")
 @allow(ADMIN)
 def accounts():
-    organisers = db.session.scalars(sa.select(Organiser).order_by(Organiser.email)).all()
-    return render_template("organisers/accounts.html", organisers=organisers)
+    return render_template("organisers/accounts.html", organisers=all_organisers())

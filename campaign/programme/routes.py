@@ -9,6 +9,7 @@ from campaign.content import current_content
 from campaign.crowdcache import crowd_cached
 from campaign.extensions import db
 from campaign.programme import bp
+from campaign.ratelimit import redis_reachable
 
 
 @bp.get("/")
@@ -77,11 +78,22 @@ def privacy():
 
 @bp.get("/healthz")
 def healthz():
+    """ok (200), or 503 naming each part that is down or degraded."""
+    parts = {"database": "ok"}
     try:
         db.session.execute(sa.text("SELECT 1"))
     except sa.exc.SQLAlchemyError:
-        return {"status": "error", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}
+        parts["database"] = "unreachable"
+    redis_url = current_app.config.get("REDIS_URL")
+    if redis_url:
+        # Without Redis the site keeps working (limits count in the database, counters
+        # read the tallies) but is slower and shares less: degraded, worth an alarm.
+        parts["redis"] = "ok" if redis_reachable(redis_url) else "unreachable"
+    failing = sorted(name for name, state in parts.items() if state != "ok")
+    if not failing:
+        return {"status": "ok", **parts}
+    status = "error" if "database" in failing else "degraded"
+    return {"status": status, "failing": failing, **parts}, 503
 
 
 @bp.get("/colours.css")

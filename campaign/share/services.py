@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
-from campaign.security import make_token, read_token
+from campaign.security import TokenInvalid, make_token, read_token
 
 EMBED_SIGN = "embed-sign"
 EMBED_SOURCE = "embed"
@@ -66,8 +66,6 @@ def embed_form_token(host: str | None) -> str:
 
 def read_embed_form_token(token: str | None) -> str | None:
     """The host site a form token names; TokenInvalid or TokenExpired if it is not good."""
-    from campaign.security import TokenInvalid
-
     payload = read_token(
         EMBED_SIGN, token or "", max_age=int(current_app.config["EMBED_FORM_MAX_AGE"])
     )

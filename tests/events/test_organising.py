@@ -199,3 +199,27 @@ def test_duplicate_fills_the_form_and_stores_nothing(app):
     page = organiser.get(f"/organisers/events/new?copy={event_id}")
     assert page.status_code == 200 and 'value="Monthly meeting"' in page.text
     assert len(events_in_db(app)) == 1
+
+
+def test_a_past_events_title_can_be_corrected_but_not_moved_into_the_past(app):
+    with app.app_context():
+        start = utcnow().replace(second=0, microsecond=0) - dt.timedelta(days=2)
+        event = add_event(title="Meting", starts_at=start, ends_at=start + dt.timedelta(hours=2))
+        db.session.commit()
+        event_id = event.id
+    organiser = organiser_client(app, "organiser")
+    page = organiser.get(f"/organisers/events/{event_id}/edit")
+    assert page.status_code == 200
+    data = form_of_event(csrf(page.text))
+    from campaign.events.services import utc_to_london
+
+    with app.app_context():
+        stored = db.session.get(Event, event_id)
+        data["starts_at"] = f"{utc_to_london(stored.starts_at):%Y-%m-%dT%H:%M}"
+        data["ends_at"] = f"{utc_to_london(stored.ends_at):%Y-%m-%dT%H:%M}"
+    data["title"] = "Meeting"
+    assert organiser.post(f"/organisers/events/{event_id}/edit", data=data).status_code == 303
+    assert events_in_db(app)[0].title == "Meeting"
+    moved = dict(data, starts_at="2024-01-01T10:00", ends_at="2024-01-01T12:00")
+    response = organiser.post(f"/organisers/events/{event_id}/edit", data=moved)
+    assert response.status_code == 409 and "must start in the future" in response.text

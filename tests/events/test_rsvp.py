@@ -278,3 +278,22 @@ def test_a_supporters_my_data_shows_and_erasure_removes_their_replies(
     done = client.post(f"/my-data/{token}/erase", data={"csrf_token": csrf(erase.text)})
     assert done.status_code in (200, 303)
     assert rsvps(app) == []
+
+
+def test_replying_can_sign_the_appeal_in_the_same_step(app, client, mailbox, deliver_mail):
+    from campaign.appeal.models import Supporter
+
+    slug = make_event(app)
+    one_word = reply(client, slug, "cher@example.org", name="Cher", also_sign="y", htmx=True)
+    assert one_word.status_code == 422 and "first and last name" in one_word.text
+    assert rsvps(app) == []
+    response = reply(client, slug, "ada@example.org", name="Ada King Lovelace", also_sign="y")
+    assert response.status_code == 303
+    with app.app_context():
+        supporter = db.session.scalar(sa.select(Supporter))
+        assert (supporter.first_name, supporter.last_name) == ("Ada King", "Lovelace")
+        assert supporter.confirmed_at is None  # the appeal's own double opt-in
+        assert supporter.source == f"event:{slug}"
+    deliver_mail()
+    subjects = sorted(m["Subject"] for m in mailbox.to("ada@example.org"))
+    assert len(subjects) == 2 and any("place" in s for s in subjects)
