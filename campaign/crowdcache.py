@@ -35,7 +35,6 @@ TOKEN = "campaign.crowd_cache.csrf"  # the page's CSRF token, noted after the re
 MAX_ENTRIES = 512
 # Headers of the request that can change a response without being named in its Vary.
 KEY_HEADERS = ("HTTP_HOST", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PROTO", "HTTP_HX_REQUEST")
-ENTITY_HEADERS = {"content-length", "content-type"}
 
 StartResponse = Callable[..., Any]
 
@@ -105,7 +104,9 @@ class CrowdCache:
         self, entry: Entry, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
         if entry.etag and _etag_matches(environ.get("HTTP_IF_NONE_MATCH"), entry.etag):
-            headers = [(k, v) for k, v in entry.headers if k.lower() not in ENTITY_HEADERS]
+            # Content-Length stays (the length a 200 would have had, as RFC 9110 allows):
+            # without it gunicorn closes the connection after every 304.
+            headers = [(k, v) for k, v in entry.headers if k.lower() != "content-type"]
             start_response("304 NOT MODIFIED", headers)
             return []
         headers = entry.headers
