@@ -137,6 +137,10 @@ class CrowdCache:
         self, base: tuple, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
+        # A page kept before is refilled with a full answer even for a conditional request
+        # (else a crowd that all holds the ETag would never refill it), then the 304 is
+        # given from the new entry.
+        conditional = environ.pop("HTTP_IF_NONE_MATCH", None) if base in self.vary else None
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if not environ.get(CACHEABLE) or exc_info is not None:
@@ -146,6 +150,8 @@ class CrowdCache:
             return captured.setdefault("chunks", []).append
 
         result = self.wsgi_app(environ, capture)
+        if conditional is not None:
+            environ["HTTP_IF_NONE_MATCH"] = conditional
         if captured.get("passed") or "status" not in captured:
             return result
         try:
@@ -158,6 +164,8 @@ class CrowdCache:
         entry = self._entry(status, headers, body, environ.get(TOKEN))
         if entry is not None:
             self._store(base, environ, headers, entry)
+            if conditional is not None:
+                return self._serve(entry, environ, start_response)
         start_response(status, headers)
         return [body]
 

@@ -134,3 +134,16 @@ def test_a_post_is_never_answered_from_the_cache(app):
     app.test_client().get("/appeal")
     answer = app.test_client().post("/appeal", data=form_data())
     assert answer.status_code == 400  # no CSRF token: refused, not a cached page
+
+
+def test_a_crowd_holding_the_etag_still_gets_304s_after_the_kept_answer_expires(app):
+    cache = app.extensions["crowd_cache"]
+    visitor = app.test_client()
+    etag = visitor.get("/api/stats.json").headers["ETag"]
+    for entry_key in list(cache.entries):  # as if the second had passed
+        cache.entries[entry_key] = cache.entries[entry_key].__class__(
+            **{**cache.entries[entry_key].__dict__, "expires": 0.0}
+        )
+    answer = visitor.get("/api/stats.json", headers={"If-None-Match": etag})
+    assert answer.status_code == 304
+    assert all(entry.expires > 0 for entry in cache.entries.values())  # refilled
