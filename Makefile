@@ -11,7 +11,7 @@ PORT ?= 5000
 CONSTRAINTS := constraints.txt
 ENSURE_VENV := sh tools/ensure-venv
 
-.PHONY: run serve test test-postgres lint format worker lock venv clean
+.PHONY: run serve test test-postgres lint format worker lock venv clean screenshots
 
 run: $(VENV)/.installed ## start the development site on http://127.0.0.1:5000
 	$(FLASK) db upgrade
@@ -55,6 +55,15 @@ test-postgres: $(VENV)/.installed-test ## the suite against the local PostgreSQL
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
 	TEST_REQUIRE_SERVICES=1 \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The main pages at 320, 390, 768, 1024 and 1440 px (and the organisers' dashboard), in
+# Chromium, saved to SHOTS (default screenshots/) to be looked at; the same run checks that
+# no page is wider than its window.
+SHOTS ?= screenshots
+screenshots: $(VENV)/.installed-test ## save screenshots of the main pages at five widths
+	BROWSER_SCREENSHOTS="$(SHOTS)" $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/browser/test_look_browser.py -k "fits_its_window or own_header"
+	@echo "Screenshots in $(SHOTS)/"
 
 # SPEC 11: the speed budgets as ratios to baselines run in the same series (docs/bench.md).
 # BENCH_QUICK=1: about 3 minutes; DEPLOY=1: nginx in front of two app servers.

@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
         events,
         groups,
         organisers,
+        paper,
         programme,
         share,
     )
@@ -105,7 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.mail import init_inline_sender
 
     app.register_blueprint(programme.bp)
-    for feature in (appeal, groups, counters, organisers, share, events, bulletins):
+    for feature in (appeal, groups, counters, organisers, share, events, bulletins, paper):
         feature.init_app(app)
     app.register_blueprint(mail_bp)
     init_inline_sender(app)

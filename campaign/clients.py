@@ -19,3 +19,10 @@ def hash_ip(address: str | None) -> str | None:
 def client_ip_hash() -> str | None:
     """The keyed hash of the current request's client address (proxies already resolved)."""
     return hash_ip(request.remote_addr)
+
+
+def keyed_hash(purpose: str, *parts: str) -> str:
+    """A keyed HMAC-SHA256 of some values for one purpose (log-in throttle keys and the like)."""
+    key = current_app.config["IP_HASH_KEY"].encode()
+    message = "\x1f".join((purpose, *parts)).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

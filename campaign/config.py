@@ -91,6 +91,7 @@ class Defaults:
     ORGANISER_IDLE_SECONDS = 30 * 60  # an organisers' session unused this long ends
     ORGANISER_SESSION_SECONDS = 8 * 3600  # and any session this long after its log-in
     PERSONAL_RECORDS_PER_HOUR = 2000  # supporters' records one account may be shown an hour
+    REQUIRE_ADMIN_2FA: bool | None = None  # admins must use a second factor; None: in production
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 256 * 1024
     RATELIMIT_ENABLED = True
@@ -137,6 +138,8 @@ def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'campaign.db'}"
     app.config["EMBED_ORIGINS"] = parse_origins(app.config.get("EMBED_ORIGINS"))
     app.config["PRODUCTION"] = is_production()
+    if app.config.get("REQUIRE_ADMIN_2FA") is None:
+        app.config["REQUIRE_ADMIN_2FA"] = app.config["PRODUCTION"]
     if app.config["PRODUCTION"]:
         check_production(app.config)
         app.config["SESSION_COOKIE_SECURE"] = True

@@ -17,6 +17,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from campaign.extensions import db
 from campaign.regions import OUTSIDE_UK
 
+# Signatures gathered on paper, beside "signatures" (the online ones); the public total is
+# their sum. Kept by campaign.paper in the transaction that records, corrects or withdraws
+# a batch.
+PAPER_TALLY = "signatures:paper"
 # Set in the session's info when a tally changes, so the counters cache is dropped on commit.
 CHANGED_FLAG = "counters:tallies-changed"
 

@@ -7,13 +7,17 @@ from dataclasses import dataclass
 
 from campaign.counters.services import Counts
 
-REGION_ROW = 30  # px per bar in the region chart
-REGION_LABEL_WIDTH = 200  # "Yorkshire and the Humber" at 14px
-# Narrow enough that on a phone the charts shrink by no more than about a third, so their
-# 14px labels stay readable; site.css caps the width on wide screens.
-CHART_WIDTH = 480
-DAY_CHART_HEIGHT = 240
-DAY_PLOT_LEFT, DAY_PLOT_BOTTOM, DAY_PLOT_TOP = 44, 28, 14
+# 320 units wide, about a phone's column: at 320 px the charts are drawn at 0.9 scale and
+# their 14-15 unit labels read at 12.6-13.5 px, at 390 px at 15-17; site.css draws the text a little
+# smaller in units on wider screens, where the charts grow (measured in Chromium).
+CHART_WIDTH = 320
+# Region chart: each region's name on its own line above its bar, so a long name
+# ("Yorkshire and the Humber") never squeezes the bars.
+REGION_ROW = 42
+REGION_BAR_HEIGHT = 14
+REGION_VALUE_ROOM = 52  # units right of the longest bar for its value
+DAY_CHART_HEIGHT = 200
+DAY_PLOT_LEFT, DAY_PLOT_BOTTOM, DAY_PLOT_TOP = 50, 28, 14
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class Bar:
     height: float
     text_x: float
     text_y: float
+    label_x: float = 0  # where the bar's name goes (the region chart draws it above)
+    label_y: float = 0
 
 
 @dataclass(frozen=True)
@@ -59,26 +65,29 @@ def region_chart(counts: Counts) -> Chart:
     areas = [a for a in counts.areas if a.area != "national"]
     areas.sort(key=lambda a: -a.signatures)  # stable: equal counts keep the regions' order
     top = max((a.signatures for a in areas), default=0)
-    scale = (CHART_WIDTH - REGION_LABEL_WIDTH - 60) / max(top, 1)
+    scale = (CHART_WIDTH - REGION_VALUE_ROOM) / max(top, 1)
     bars = []
     for i, area in enumerate(areas):
-        y = i * REGION_ROW + 4
+        row = i * REGION_ROW
+        y = row + REGION_ROW - REGION_BAR_HEIGHT - 6
         width = area.signatures * scale
         bars.append(
             Bar(
                 label=area.name,
                 value=area.signatures,
-                x=REGION_LABEL_WIDTH,
+                x=0,
                 y=y,
                 width=round(width, 1),
-                height=REGION_ROW - 8,
-                text_x=round(REGION_LABEL_WIDTH + width + 6, 1),
-                text_y=y + REGION_ROW / 2,
+                height=REGION_BAR_HEIGHT,
+                text_x=round(width + 6, 1),
+                text_y=y + REGION_BAR_HEIGHT / 2,
+                label_x=0,
+                label_y=y - 5,
             )
         )
     return Chart(
         width=CHART_WIDTH,
-        height=len(areas) * REGION_ROW + 4,
+        height=len(areas) * REGION_ROW,
         bars=tuple(bars),
         max_value=top,
         total=sum(a.signatures for a in areas),

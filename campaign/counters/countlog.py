@@ -25,7 +25,7 @@ from campaign.extensions import db
 from campaign.groups.models import GROUP_KINDS
 from campaign.models import utcnow
 from campaign.scheduler import scheduled_job
-from campaign.tally import read_tallies
+from campaign.tally import PAPER_TALLY, read_tallies
 
 FORMAT = "count-log/1"
 
@@ -62,11 +62,6 @@ def entry_hash(entry: dict[str, Any]) -> str:
 # --- the figures -----------------------------------------------------------------------
 
 
-def paper_signatures(tallies: dict[str, int]) -> int:
-    """Confirmed paper signatures; 0 until paper tallies exist (issue 17)."""
-    return 0
-
-
 def invalidated_signups() -> dict[str, int]:
     """Sign-ups the abuse desk invalidated, by reason; none until that desk exists (issue 12)."""
     return {}
@@ -75,8 +70,8 @@ def invalidated_signups() -> dict[str, int]:
 def todays_figures() -> dict[str, Any]:
     """The numbers an entry records: totals and counts by kind and by reason, nothing more."""
     tallies = read_tallies()
-    online = tallies.get("signatures", 0)
-    paper = paper_signatures(tallies)
+    online = tallies.get("signatures", 0)  # confirmed through the site
+    paper = tallies.get(PAPER_TALLY, 0)  # entered by the organisers from paper forms
     invalidated = invalidated_signups()
     return {
         "signatures": {"online": online, "paper": paper, "total": online + paper},

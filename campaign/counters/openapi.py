@@ -48,7 +48,20 @@ def openapi_document(title: str) -> dict[str, Any]:
     schemas = {
         "Stats": _object(
             {
-                "signatures": {**COUNT, "description": "Confirmed signatures of the appeal."},
+                "signatures": {
+                    **COUNT,
+                    "description": "Signatures of the appeal, online and on paper together "
+                    "(signatures_online + signatures_paper).",
+                },
+                "signatures_online": {
+                    **COUNT,
+                    "description": "Signatures made on the site and confirmed by e-mail.",
+                },
+                "signatures_paper": {
+                    **COUNT,
+                    "description": "Signatures gathered on paper at meetings and stalls, "
+                    "entered by the organisers.",
+                },
                 "groups": {**COUNT, "description": "Approved group affiliations."},
                 "groups_by_kind": {
                     "type": "array",

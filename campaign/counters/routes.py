@@ -84,7 +84,13 @@ def partial():
     counts = current_counts()
     return _crowd_response(
         # Keyed on what `was` means, not its text, so made-up values cannot churn the cache.
-        ("partial", counts.live_numbers, parse_seen(was, len(counts.live_numbers))),
+        # The paper share is shown beside the total, so it is part of the key as well.
+        (
+            "partial",
+            counts.live_numbers,
+            counts.signatures_paper,
+            parse_seen(was, len(counts.live_numbers)),
+        ),
         "text/html",
         lambda: render_template("counters/_counters.html", view=counters_view(was, True, counts)),
     )

@@ -32,8 +32,9 @@ from campaign.crowdcache import forget_crowd_responses
 from campaign.extensions import db
 from campaign.groups.models import GROUP_KINDS
 from campaign.groups.services import recount_group_tallies
+from campaign.paper.services import recount_paper_tallies
 from campaign.regions import AREA_NAMES
-from campaign.tally import CHANGED_FLAG, read_tallies, set_tallies
+from campaign.tally import CHANGED_FLAG, PAPER_TALLY, read_tallies, set_tallies
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class DayCount:
 class Counts:
     """Every public number, as of one read of the tallies."""
 
-    signatures: int
+    signatures: int  # online and on paper together: what the goals count
     groups: int
     kinds: tuple[KindCount, ...]  # every kind, in the directory's order
     areas: tuple[AreaCount, ...]  # the 12 regions, then outside the UK, then UK-wide
@@ -95,6 +96,8 @@ class Counts:
     goals: tuple[Goal, ...]  # smallest first
     wording: dict[str, str]
     etag: str  # changes whenever any number does
+    signatures_online: int = 0  # confirmed through the site
+    signatures_paper: int = 0  # gathered on paper forms and entered by the organisers
 
     @property
     def signatures_label(self) -> str:
@@ -170,8 +173,11 @@ def build_counts(tallies: dict[str, int]) -> Counts:
             except ValueError:
                 log.warning("ignoring malformed tally key %r", key)
     days.sort(key=lambda d: d.day)
+    online, paper = tallies.get("signatures", 0), tallies.get(PAPER_TALLY, 0)
     return Counts(
-        signatures=tallies.get("signatures", 0),
+        signatures=online + paper,
+        signatures_online=online,
+        signatures_paper=paper,
         groups=tallies.get("groups", 0),
         kinds=kinds,
         areas=areas,
@@ -327,7 +333,7 @@ class Drift:
 
 def actual_tallies() -> dict[str, int]:
     """Every tally recomputed from the rows it counts, by the features that own them."""
-    return {**recount_signature_tallies(), **recount_group_tallies()}
+    return {**recount_signature_tallies(), **recount_group_tallies(), **recount_paper_tallies()}
 
 
 def find_drift() -> list[Drift]:
@@ -424,6 +430,8 @@ def stats_document(counts: Counts) -> dict[str, Any]:
     next_goal = counts.next_goal
     return {
         "signatures": counts.signatures,
+        "signatures_online": counts.signatures_online,
+        "signatures_paper": counts.signatures_paper,
         "groups": counts.groups,
         "groups_by_kind": [
             {"kind": k.kind, "label": k.singular, "plural": k.plural, "count": k.count}

@@ -6,7 +6,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import has_request_context, request
 from flask_wtf import FlaskForm
 from wtforms import (
     Field,
@@ -244,3 +244,28 @@ class AffiliationForm(FlaskForm):
             if entry.form.name.data
         ]
         return data
+
+
+class GroupDetailsForm(AffiliationForm):
+    """The affiliation form's fields and checks, as organisers edit or add a group."""
+
+    fax_number = None  # no honeypot behind the log-in
+    decided_how = StringField(
+        "How the affiliation was decided",
+        filters=[clean_line],
+        validators=[Optional(), Length(max=500), NoControlCharacters()],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._raw = args[0] if args else kwargs.get("formdata")
+
+    def validate_representatives(self, field: Any) -> None:
+        # The public form's check, on whatever form data this one was given (a request or
+        # an import row): a fourth representative is refused, never silently dropped.
+        source = self._raw
+        if source is None:
+            source = request.form if has_request_context() else {}
+        indices = [m.group(1) for key in source if (m := REPRESENTATIVE_KEY.match(key))]
+        if any(len(i) > INDEX_DIGITS or int(i) >= MAX_REPRESENTATIVES for i in indices):
+            raise ValidationError(f"A group names at most {MAX_REPRESENTATIVES} representatives.")

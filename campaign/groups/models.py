@@ -23,15 +23,17 @@ GROUP_KINDS: dict[str, tuple[str, str]] = {
 # slug -> label, the 12 nations and regions first, then UK-wide bodies.
 GROUP_REGIONS: dict[str, str] = {**REGIONS, NATIONAL: "National (UK-wide)"}
 
-SUBMITTED, CONFIRMED, APPROVED, REJECTED, WITHDRAWN = (
+SUBMITTED, CONFIRMED, APPROVED, REJECTED, WITHDRAWN, REVOKED = (
     "submitted",
     "confirmed",
     "approved",
     "rejected",
     "withdrawn",
+    "revoked",  # approved, then taken off the directory by the organisers (can be restored)
 )
-STATUSES = (SUBMITTED, CONFIRMED, APPROVED, REJECTED, WITHDRAWN)
+STATUSES = (SUBMITTED, CONFIRMED, APPROVED, REJECTED, WITHDRAWN, REVOKED)
 MAX_REPRESENTATIVES = 3
+MAX_FEE_PENCE = 10_000_000  # £100,000: a typing slip beyond this, never a real yearly fee
 
 
 class Group(db.Model):
@@ -40,7 +42,7 @@ class Group(db.Model):
     __tablename__ = "groups"
     __table_args__ = (
         sa.CheckConstraint(
-            "status IN ('submitted', 'confirmed', 'approved', 'rejected', 'withdrawn')",
+            "status IN ('submitted', 'confirmed', 'approved', 'rejected', 'withdrawn', 'revoked')",
             name="status_known",
         ),
         sa.CheckConstraint(
@@ -84,6 +86,10 @@ class Group(db.Model):
     confirmed_at: Mapped[dt.datetime | None]
     approved_at: Mapped[dt.datetime | None]
     withdrawn_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    # National unions: the day the next yearly fee falls due (the fees-due list and reminders).
+    fee_due_on: Mapped[dt.date | None] = mapped_column(index=True)
 
     representatives: Mapped[list[GroupRepresentative]] = relationship(
         back_populates="group",
@@ -92,6 +98,11 @@ class Group(db.Model):
     )
     events: Mapped[list[GroupEvent]] = relationship(
         back_populates="group", cascade="all, delete-orphan", order_by="GroupEvent.id"
+    )
+    fee_payments: Mapped[list[GroupFeePayment]] = relationship(
+        back_populates="group",
+        cascade="all, delete-orphan",
+        order_by="(GroupFeePayment.paid_on.desc(), GroupFeePayment.id.desc())",
     )
 
     @property
@@ -153,3 +164,39 @@ class GroupEvent(db.Model):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     group: Mapped[Group] = relationship(back_populates="events")
+
+
+class GroupFeePayment(db.Model):
+    """A payment of a national union's affiliation fee, as an organiser recorded it."""
+
+    __tablename__ = "group_fee_payments"
+    __table_args__ = (
+        sa.CheckConstraint(
+            f"amount_pence > 0 AND amount_pence <= {MAX_FEE_PENCE}", name="amount_in_range"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("groups.id", ondelete="CASCADE"), index=True
+    )
+    paid_on: Mapped[dt.date]
+    amount_pence: Mapped[int]
+    reference: Mapped[str | None] = mapped_column(sa.String(100))
+    recorded_by: Mapped[str] = mapped_column(sa.String(254))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    group: Mapped[Group] = relationship(back_populates="fee_payments")
+
+
+class FeeReminder(db.Model):
+    """A fee reminder sent for one due date: the unique key makes it go out once, however
+    many workers look for due fees at the same time."""
+
+    __tablename__ = "group_fee_reminders"
+    __table_args__ = (sa.UniqueConstraint("group_id", "due_on", name="uq_fee_reminder_due"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("groups.id", ondelete="CASCADE"))
+    due_on: Mapped[dt.date]
+    sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -125,10 +125,12 @@ def withdraw_url(group: Group) -> str:
     return external_url("groups.withdraw", token=token)
 
 
-def _email_contact(group: Group, subject: str, template: str, **context: Any) -> None:
+def _email_contact(
+    group: Group, subject: str, template: str, recipient: str | None = None, **context: Any
+) -> None:
     links = {"withdraw_url": withdraw_url(group)} if group.status in CAN_WITHDRAW else {}
     queue_email(
-        group.contact_email,
+        recipient or group.contact_email,
         subject,
         f"groups/email/{template}",
         group=group,

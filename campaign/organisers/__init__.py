@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     from campaign.extensions import db, login_manager
     from campaign.organisers.access import init_access
     from campaign.organisers.cli import supporters_cli
+    from campaign.organisers.groups_cli import groups_cli
     from campaign.organisers.models import Organiser
 
     login_manager.init_app(app)
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     init_access(app)
     app.cli.add_command(supporters_cli)
+    app.cli.add_command(groups_cli)
 
 
-from campaign.organisers import models, routes  # noqa: E402,F401
+from campaign.organisers import account_routes, affiliated, models, routes  # noqa: E402,F401

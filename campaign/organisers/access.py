@@ -24,12 +24,16 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.organisers.models import ADMIN, ROLES
 from campaign.organisers.sessions import end_this_session, mark_seen, session_expired
+from campaign.organisers.two_factor import must_enrol
 
 PUBLIC = "public"
 ROOM_PREFIX = "/organisers/"
+# What an admin who must set up a second factor may still open.
+ENROLMENT_ENDPOINTS = {"organisers.two_factor", "organisers.logout"}
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -63,16 +67,20 @@ def in_the_room() -> bool:
     return request.path.startswith(ROOM_PREFIX) or request.path == ROOM_PREFIX.rstrip("/")
 
 
-def to_login(message: str | None = None) -> Response:
-    """Send a visitor to the log-in page; any htmx request gets a full-page redirect.
+def to_login(message: str | None = None) -> BaseResponse:
+    """Send a visitor to the log-in page; any htmx request gets a full-page redirect."""
+    back = request.full_path.rstrip("?") if request.method == "GET" else None
+    return send_to(url_for("organisers.login", next=back), message)
+
+
+def send_to(target: str, message: str | None = None) -> BaseResponse:
+    """Redirect to another page of the room, as a whole page even for htmx.
 
     An htmx request (a fragment, a boosted link or a form) answered with the log-in page
     would have it swapped into a table row: HX-Redirect makes htmx load it as a page.
     """
     if message:
         flash(message, "error")
-    back = request.full_path.rstrip("?") if request.method == "GET" else None
-    target = url_for("organisers.login", next=back)
     if request.headers.get("HX-Request") == "true":
         response = Response(status=401)
         response.headers["HX-Redirect"] = target
@@ -80,7 +88,7 @@ def to_login(message: str | None = None) -> Response:
     return redirect(target)
 
 
-def guard_organiser_room() -> Response | None:
+def guard_organiser_room() -> BaseResponse | None:
     """Before every view under /organisers/: log-in, session expiry and role checks."""
     if request.url_rule is None or not request.url_rule.rule.startswith(ROOM_PREFIX):
         return None  # not the room's, or no such page (a 404 that reveals nothing)
@@ -93,6 +101,11 @@ def guard_organiser_room() -> Response | None:
         end_this_session()
         return to_login("Your session has expired. Please log in again.")
     mark_seen()
+    if must_enrol(current_user) and request.endpoint not in ENROLMENT_ENDPOINTS:
+        return send_to(
+            url_for("organisers.two_factor"),
+            "Admins must set up two-factor log-in before using the organisers' room.",
+        )
     if not current_user.has_role(role):
         abort(403)
     return None

@@ -1,10 +1,9 @@
-"""Organiser accounts: argon2 passwords, log-in with lockout, and the changes admins make."""
+"""Organiser accounts: argon2 passwords, the log-in check, and the changes admins make."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -12,13 +11,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from campaign.extensions import db
 from campaign.models import utcnow
-from campaign.organisers.models import ROLES, Organiser
+from campaign.organisers.models import ROLES, AuditRecord, Organiser
 from campaign.organisers.sessions import end_every_session
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200
-MAX_FAILED_LOGINS = 5  # wrong passwords in a row before the account is locked
-LOCKOUT = dt.timedelta(minutes=15)
 
 # OWASP's argon2id parameters (19 MiB, 2 passes, 1 lane): strong, and light enough that a
 # log-in does not add argon2's default 64 MiB to the peak memory of a web worker.
@@ -91,7 +88,6 @@ def create_organiser(email: str, name: str, role: str, password: str) -> Organis
         role=role,
         password_hash=hash_password(password),
         active=True,
-        failed_logins=0,
     )
     db.session.add(organiser)
     db.session.flush()
@@ -101,8 +97,6 @@ def create_organiser(email: str, name: str, role: str, password: str) -> Organis
 def set_password(organiser: Organiser, password: str) -> None:
     """Give the account a new password and end every session it has (the caller commits)."""
     organiser.password_hash = hash_password(password)
-    organiser.failed_logins = 0
-    organiser.locked_until = None
     end_every_session(organiser)
 
 
@@ -112,36 +106,32 @@ def disable_organiser(organiser: Organiser) -> None:
     end_every_session(organiser)
 
 
-@dataclass
-class LoginAttempt:
-    """What `attempt_login` decided: the organiser on success, or why not."""
+def attempt_login(email: str, password: str) -> Organiser | None:
+    """The active account with this e-mail and password, or None (in the same time either way).
 
-    organiser: Organiser | None
-    locked_until: dt.datetime | None = None
-    account: Organiser | None = None  # the account the e-mail named, if any
-
-
-def attempt_login(email: str, password: str) -> LoginAttempt:
-    """Check a log-in, counting failures and locking the account after too many."""
+    Wrong passwords are counted by the throttle (throttle.py), never on the account: a
+    count on the account would let anyone lock its owner out.
+    """
     account = find_organiser(email)
-    now = utcnow()
     if account is None or not account.active:
         with contextlib.suppress(VerificationError):
             _hasher.verify(_dummy_hash(), password or "")
-        return LoginAttempt(None, account=account)
-    if account.locked_until and account.locked_until > now:
-        # The same work as a real check, so a locked account cannot be told by its speed.
-        with contextlib.suppress(VerificationError):
-            _hasher.verify(_dummy_hash(), password or "")
-        return LoginAttempt(None, locked_until=account.locked_until, account=account)
+        return None
     if not password_matches(account, password or ""):
-        account.failed_logins += 1
-        if account.failed_logins >= MAX_FAILED_LOGINS:
-            account.failed_logins = 0
-            account.locked_until = now + LOCKOUT
-            return LoginAttempt(None, locked_until=account.locked_until, account=account)
-        return LoginAttempt(None, account=account)
-    account.failed_logins = 0
-    account.locked_until = None
-    account.last_login_at = now
-    return LoginAttempt(account, account=account)
+        return None
+    return account
+
+
+def record_login(organiser: Organiser) -> None:
+    """Note a completed log-in on the account (the caller commits)."""
+    organiser.last_login_at = utcnow()
+
+
+def failed_logins_since(since: dt.datetime) -> dict[str, int]:
+    """Failed log-ins (wrong password or code, or throttled) per e-mail asked for, since then."""
+    rows = db.session.execute(
+        sa.select(AuditRecord.target, sa.func.count())
+        .where(AuditRecord.action == "login.failed", AuditRecord.at >= since)
+        .group_by(AuditRecord.target)
+    ).all()
+    return {target: count for target, count in rows if target}

@@ -53,6 +53,34 @@ class LoginForm(FlaskForm):
     )
 
 
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        "Code",
+        description="The 6-digit code your authenticator app shows now, or one of your "
+        "recovery codes.",
+        filters=[clean_line],
+        validators=[DataRequired("Enter the code."), Length(max=64), NoControlCharacters()],
+    )
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        "Code from the app",
+        description="After adding the account to your app, type the 6-digit code it shows.",
+        filters=[clean_line],
+        validators=[DataRequired("Enter the code from your app."), Length(max=16)],
+    )
+
+
+class PasswordConfirmForm(FlaskForm):
+    """A change to the account's own security that asks for the password again."""
+
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password."), Length(max=MAX_PASSWORD_LENGTH)],
+    )
+
+
 class PasswordChangeForm(FlaskForm):
     current = PasswordField(
         "Current password",

@@ -35,7 +35,6 @@ class Organiser(UserMixin, db.Model):
         sa.CheckConstraint(
             "role IN ('viewer', 'moderator', 'organiser', 'admin')", name="role_known"
         ),
-        sa.CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,10 +45,12 @@ class Organiser(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[dt.datetime | None]
     # Raised by one to end every session of the account at once (see sessions.py).
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The TOTP second factor (base32 secret) once enrolled, and the last time step a code
+    # was accepted for, so a code cannot be used twice inside its window.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a disabled account cannot log in or stay in
@@ -59,6 +60,10 @@ class Organiser(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.role == ADMIN
 
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None
+
     def has_role(self, needed: str) -> bool:
         """True when this account's role ranks at or above `needed`."""
         return role_at_least(self.role, needed)
@@ -67,6 +72,34 @@ class Organiser(UserMixin, db.Model):
         # The session names the account *and* its session generation: a session made
         # before the generation last moved no longer matches, wherever it was copied to.
         return f"{self.id}:{self.session_generation}"
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the second factor; only its hash is kept."""
+
+    __tablename__ = "organiser_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisers.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[dt.datetime | None]
+
+
+class LoginThrottle(db.Model):
+    """Failed log-ins counted under one keyed hash: of a client, or of an (account, client).
+
+    The key is an HMAC, so the table holds no address, e-mail or IP in the clear.
+    """
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (sa.CheckConstraint("failures >= 0", name="failures_not_negative"),)
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(index=True)
+    blocked_until: Mapped[dt.datetime | None]
 
 
 class AuditRecord(db.Model):

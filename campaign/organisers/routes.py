@@ -28,9 +28,9 @@ from campaign.models import utcnow
 from campaign.organisers import bp
 from campaign.organisers.access import PUBLIC, allow, safe_next
 from campaign.organisers.accounts import (
-    all_organisers,
     attempt_login,
     password_matches,
+    record_login,
     set_password,
 )
 from campaign.organisers.audit import ACTIONS, audit_page, record_audit
@@ -62,6 +62,7 @@ from campaign.organisers.forms import (
     LoginForm,
     PasswordChangeForm,
     RejectForm,
+    SecondFactorForm,
     SupporterSearchForm,
 )
 from campaign.organisers.models import (
@@ -71,7 +72,13 @@ from campaign.organisers.models import (
     VIEWER,
     Organiser,
 )
-from campaign.organisers.sessions import end_every_session, end_this_session, start_session
+from campaign.organisers.sessions import (
+    begin_second_step,
+    end_every_session,
+    end_this_session,
+    pending_second_step,
+    start_session,
+)
 from campaign.organisers.supporters import (
     EXPORT_COLUMNS,
     BadCursor,
@@ -82,7 +89,10 @@ from campaign.organisers.supporters import (
     supporter_page,
     xlsx_chunks,
 )
+from campaign.organisers.throttle import count_failure, count_success, keys_for, seconds_to_wait
+from campaign.organisers.two_factor import accept_code, recovery_codes_left, use_recovery_code
 from campaign.regions import region_name
+from campaign.wording import counted
 
 AUDIT_PAGE_SIZE = 100
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -107,31 +117,94 @@ def login():
     form = LoginForm()
     message, status = None, 200
     if form.validate_on_submit():
-        attempt = attempt_login(form.email.data, form.password.data)
-        if attempt.organiser is not None:
-            organiser = attempt.organiser
+        keys = keys_for("password", form.email.data, request.remote_addr)
+        wait = seconds_to_wait(keys)
+        organiser = None if wait else attempt_login(form.email.data, form.password.data)
+        if organiser is not None:
+            count_success(keys)
             back = safe_next(request.args.get("next"))
+            if organiser.has_second_factor:
+                begin_second_step(organiser, back)
+                db.session.commit()
+                return redirect(url_for("organisers.login_code"))
             start_session(organiser)
+            record_login(organiser)
             record_audit("login", organiser.email)
             db.session.commit()
             return redirect(back or url_for("organisers.dashboard"))
-        locked = attempt.locked_until
+        if not wait:
+            count_failure(keys)
         record_audit(
-            "login.failed", "anonymous", target=form.email.data.lower(), locked=bool(locked)
+            "login.failed", "anonymous", target=form.email.data.lower(), throttled=bool(wait)
         )
         db.session.commit()
-        # One answer whether the account exists, is locked or the password is wrong: the
-        # log-in form must not tell anyone which organisers have accounts.
-        message, status = LOGIN_REFUSED, 422
+        # One answer whether the account exists or the password is wrong: the log-in form
+        # must not tell anyone which organisers have accounts. The throttle's answer is the
+        # same for every address too.
+        message, status = (throttled_message(wait), 429) if wait else (LOGIN_REFUSED, 422)
     elif form.is_submitted():
         status = 422
     return render_template("organisers/login.html", form=form, message=message), status
 
 
-LOGIN_REFUSED = (
-    "That e-mail address and password do not match an account. After five wrong "
-    "passwords in a row an account is locked for 15 minutes."
-)
+LOGIN_REFUSED = "That e-mail address and password do not match an account."
+
+
+def throttled_message(seconds: int) -> str:
+    """What a throttled log-in is told: how long to wait, and that elsewhere is unaffected."""
+    wait = counted(seconds, "second") if seconds < 120 else counted(-(-seconds // 60), "minute")
+    return (
+        f"Too many wrong attempts from this device. Please wait {wait} and try again. "
+        "This does not lock the account: its owner can still log in from elsewhere."
+    )
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@allow(PUBLIC)
+@limiter.limit("10/minute;50/hour", methods=["POST"])
+def login_code():
+    """The second step of a log-in: a code from the app, or a recovery code."""
+    pending = pending_second_step()
+    if pending is None:
+        flash("Please log in again.", "error")
+        return redirect(url_for("organisers.login"))
+    organiser, back = pending
+    form = SecondFactorForm()
+    message, status = None, 200
+    if form.validate_on_submit():
+        keys = keys_for("code", str(organiser.id), request.remote_addr)
+        wait = seconds_to_wait(keys)
+        how = None
+        if not wait:
+            if accept_code(organiser, form.code.data):
+                how = "app"
+            elif use_recovery_code(organiser, form.code.data):
+                how = "recovery code"
+        if how:
+            count_success(keys)
+            start_session(organiser)
+            record_login(organiser)
+            record_audit("login", organiser.email, second_factor=how)
+            db.session.commit()
+            if how == "recovery code":
+                left = counted(recovery_codes_left(organiser), "recovery code")
+                flash(f"You used a recovery code; {left} left.", "info")
+            return redirect(back or url_for("organisers.dashboard"))
+        if not wait:
+            count_failure(keys)
+        record_audit(
+            "login.failed",
+            "anonymous",
+            target=organiser.email,
+            second_factor=True,
+            throttled=bool(wait),
+        )
+        db.session.commit()
+        message = throttled_message(wait) if wait else "That code is not right, or was used."
+        status = 429 if wait else 422
+    elif form.is_submitted():
+        status = 422
+    return render_template("organisers/login_code.html", form=form, message=message), status
 
 
 @bp.post("/logout")
@@ -489,9 +562,3 @@ def audit():
         actions=ACTIONS,
         error=None,
     )
-
-
-@bp.get("/accounts")
-@allow(ADMIN)
-def accounts():
-    return render_template("organisers/accounts.html", organisers=all_organisers())

@@ -15,10 +15,13 @@ import time
 from flask import current_app, session
 from flask_login import login_user, logout_user
 
+from campaign.extensions import db
 from campaign.organisers.models import Organiser
 
 LOGGED_IN_AT, SEEN_AT = "organiser_login_at", "organiser_seen_at"
 IDLE, LIFETIME = "idle", "lifetime"
+SECOND_STEP = "organiser_second_step"
+SECOND_STEP_SECONDS = 5 * 60  # time to type the code after the password
 
 
 def start_session(organiser: Organiser) -> None:
@@ -59,3 +62,38 @@ def session_expired(now: float | None = None) -> str | None:
 def mark_seen(now: float | None = None) -> None:
     """Restart the idle clock (every request in the room that passed the checks)."""
     session[SEEN_AT] = time.time() if now is None else now
+
+
+def begin_second_step(organiser: Organiser, back: str | None) -> None:
+    """The password was right; remember (for five minutes) whose code is awaited.
+
+    Nothing of a log-in is granted yet: the session holds no user until the code is right.
+    """
+    session.clear()
+    session[SECOND_STEP] = {
+        "id": organiser.id,
+        "generation": organiser.session_generation,
+        "at": time.time(),
+        "next": back,
+    }
+
+
+def pending_second_step() -> tuple[Organiser, str | None] | None:
+    """The account whose code is awaited and where to go next, or None if nothing (valid) is."""
+    pending = session.get(SECOND_STEP)
+    if not isinstance(pending, dict):
+        return None
+    if time.time() - float(pending.get("at") or 0) > SECOND_STEP_SECONDS:
+        session.pop(SECOND_STEP, None)
+        return None
+    organiser = db.session.get(Organiser, int(pending.get("id") or 0))
+    # Disabled, signed out everywhere or given a new password since the first step: over.
+    if (
+        organiser is None
+        or not organiser.active
+        or not organiser.has_second_factor
+        or organiser.session_generation != pending.get("generation")
+    ):
+        session.pop(SECOND_STEP, None)
+        return None
+    return organiser, pending.get("next")

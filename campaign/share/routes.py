@@ -125,7 +125,10 @@ def embed_sign() -> Response:
     details = dataclasses.replace(
         form.details(form.email.data), source=embed_source(host), referred_by=None
     )
-    outcome = sign_appeal(details, ip_hash=client_ip_hash())
+    # The same hold on floods as the appeal page: an embed is no way round it.
+    outcome = sign_appeal(
+        details, ip_hash=client_ip_hash(), hold_after=current_app.config["APPEAL_HOLD_AFTER"]
+    )
     db.session.commit()
     return _thanks_redirect(outcome)
 

@@ -159,3 +159,14 @@ def test_the_snapshot_is_a_scheduled_job(app):
         summaries = run_due_jobs(DAY1)
         assert "wrote the count log entry for 2026-11-28" in summaries["count-log-snapshot"]
         assert len(log_entries()) == 1
+
+
+def test_paper_signatures_are_logged_apart_from_online_ones(app):
+    from campaign.paper.services import record_batch
+
+    with app.app_context():
+        signed(2)
+        record_batch(dt.date(2026, 11, 27), "Market stall", 25, by="organiser@example.org")
+        db.session.commit()
+        entry = take_snapshot(DAY1).entry
+    assert entry["signatures"] == {"online": 2, "paper": 25, "total": 27}

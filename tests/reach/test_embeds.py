@@ -168,3 +168,12 @@ def test_share_page_offers_both_snippets(client):
     assert '&lt;iframe src="http://localhost/embed/counter" title=' in html
     assert '&lt;iframe src="http://localhost/embed/sign" title=' in html
     assert f"<code>{ALLY}</code>" in html
+
+
+def test_the_embed_is_no_way_round_the_hold_on_floods(client, app):
+    app.config["APPEAL_HOLD_AFTER"] = 1
+    post_embedded(client, embedded_form(client), email="one@example.org")
+    post_embedded(client, embedded_form(client), email="two@example.org")
+    rows = {r.email: r for r in supporters(app)}
+    assert rows["one@example.org"].held_at is None
+    assert rows["two@example.org"].held_at is not None  # held for review, as on /appeal
