@@ -15,17 +15,19 @@ import threading
 import time
 from collections import Counter
 
-from bench.drills.common import QUICK, Stack, Visitor, main_of, run_clients, verdict
+from bench.drills.common import QUICK, Stack, Visitor, main_of, run_clients, verdict, warm_up
 
 READS = ("/partials/counters", "/api/stats.json", "/appeal", "/")
 
 
 def drill(s: Stack, seconds: float, clients: int) -> int:
-    s.setup(CAMPAIGN_APPEAL_SIGN_RATE_LIMIT="10000000 per minute")
+    s.setup()
     redis_url, redis = s.redis()
     port = redis_url.rsplit(":", 1)[1].split("/")[0]
     s.env["REDIS_URL"] = redis_url
     base, _ = s.site()
+    warm_up(base, READS)
+    least = clients * 4
     stop = threading.Event()
     phase = {"name": "redis up"}
     statuses: dict[str, Counter] = {}
@@ -37,8 +39,8 @@ def drill(s: Stack, seconds: float, clients: int) -> int:
             statuses.setdefault(phase["name"], Counter())[status] += 1
 
     def work(i: int) -> None:
-        visitor = Visitor(base, timeout=15)
-        cookie_less = Visitor(base, timeout=15)
+        visitor = Visitor(base, timeout=60)
+        cookie_less = Visitor(base, timeout=60)
         n = 0
         while not stop.is_set():
             n += 1
@@ -52,22 +54,29 @@ def drill(s: Stack, seconds: float, clients: int) -> int:
                 status = cookie_less.request("GET", READS[n % len(READS)])[0]
             note(status)
 
+    def answered(name: str) -> int:
+        with lock:
+            return sum(statuses.get(name, Counter()).values())
+
+    def hold(name: str) -> None:
+        # A third of the time, and at least `least` answers, in each phase.
+        until = time.monotonic() + seconds / 3
+        while not stop.is_set() and (time.monotonic() < until or answered(name) < least):
+            time.sleep(0.2)
+
     def conductor() -> None:
-        third = seconds / 3
-        if stop.wait(third):
-            return
+        hold("redis up")
         redis.send_signal(signal.SIGKILL)
         redis.wait()
         phase["name"] = "redis down"
-        if stop.wait(third):
-            return
+        hold("redis down")
         phase["name"] = "redis back"
         s.processes.started.remove(redis)
         s.processes.start(
             ["redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no"], s.env, s.log("redis-again"),
         )  # fmt: skip
-        stop.wait(third)
+        hold("redis back")
         stop.set()
 
     threading.Thread(target=conductor, daemon=True).start()

@@ -16,7 +16,16 @@ import time
 import urllib.parse
 from collections import Counter
 
-from bench.drills.common import QUICK, TOKEN, Stack, Visitor, main_of, run_clients, verdict
+from bench.drills.common import (
+    QUICK,
+    TOKEN,
+    Stack,
+    Visitor,
+    main_of,
+    run_clients,
+    verdict,
+    warm_up,
+)
 
 CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/appeal/confirm/[^\s]+)")
 
@@ -54,8 +63,9 @@ def confirm_all(base: str, paths: list[str], clients: int) -> Counter:
 
 
 def drill(s: Stack, signups: int, clients: int, confirm_share: float) -> int:
-    s.setup(CAMPAIGN_APPEAL_SIGN_RATE_LIMIT="10000000 per minute")
+    s.setup()
     base, _ = s.site()
+    warm_up(base)
     sequence, distinct = addresses(signups, 0.2)
     statuses: Counter = Counter()
     started = time.perf_counter()
@@ -126,7 +136,7 @@ def drill(s: Stack, signups: int, clients: int, confirm_share: float) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--signups", type=int, default=1000 if QUICK else 10_000)
+    parser.add_argument("--signups", type=int, default=400 if QUICK else 10_000)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--confirm-share", type=float, default=0.1)
     args = parser.parse_args()

@@ -19,7 +19,7 @@ import time
 import urllib.parse
 from collections import Counter
 
-from bench.drills.common import QUICK, TOKEN, Stack, Visitor, main_of, run_clients, verdict
+from bench.drills.common import QUICK, TOKEN, Stack, Visitor, main_of, run_clients, verdict, warm_up
 from bench.run import BenchError
 
 CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/appeal/confirm/[^\s]+)")
@@ -33,6 +33,8 @@ def drill(s: Stack, limit: int, attempts: int, confirms: int) -> int:
     s.env["REDIS_URL"] = redis_url
     first, _ = s.site("site-a")
     second, _ = s.site("site-b")
+    warm_up(first)
+    warm_up(second)
     problems = []
 
     # Limits: one client address, alternating between the servers.
