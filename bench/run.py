@@ -143,6 +143,7 @@ class Run:
     max_ms: float
     errors: int
     cpu_ms: float | None = None  # the server's CPU milliseconds a request
+    error_kinds: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -198,6 +199,9 @@ def wrk(
         p99_ms=figures["p99_us"] / 1000,
         max_ms=figures["max_us"] / 1000,
         errors=errors,
+        error_kinds={
+            k: figures[k] for k in ("connect", "read", "write", "status", "timeout") if figures[k]
+        },
         cpu_ms=cpu * 1000 / figures["requests"]
         if cpu is not None and figures["requests"]
         else None,
@@ -362,6 +366,7 @@ class Bench:
         server = next((g for base, g in self.servers.items() if url.startswith(base)), None)
         run = wrk(self.wrk_path, name, url, self.seconds, self.connections, env, server)
         cpu = f"  {run.cpu_ms:5.2f} ms CPU" if run.cpu_ms is not None else ""
+        cpu += f"  {run.error_kinds}" if run.error_kinds else ""
         print(
             f"  {name:<22} {run.rate:>8.0f} req/s  p50 {run.p50_ms:6.1f} ms"
             f"  p99 {run.p99_ms:7.1f} ms  errors {run.errors}{cpu}",
@@ -592,7 +597,7 @@ def main() -> int:
     bench = Bench(quick, seconds, connections, port, tmp, processes)
     keep_logs = False
     try:
-        for p in range(port, port + (5 if deploy else 3)):
+        for p in range(port, port + (6 if deploy else 3)):
             if not free_port(p):
                 raise BenchError(f"port {p} is in use: set BENCH_PORT to a free range")
         bench.wrk_path = ensure_wrk()
@@ -626,8 +631,11 @@ def main() -> int:
         print_table(bench, budgets)
         print(f"results in {RESULTS.relative_to(ROOT)}")
         return 0 if all(b["pass"] for b in budgets.values()) else 1
-    except BenchError as exc:
+    except Exception as exc:
         keep_logs = any(tmp.glob("*.log"))
+        if not isinstance(exc, BenchError):
+            print(f"bench: failed; logs in {tmp}", file=sys.stderr)
+            raise
         where = f" (logs in {tmp})" if keep_logs else ""
         print(f"bench: {exc}{where}", file=sys.stderr)
         return 2
