@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import sys
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
@@ -26,3 +27,12 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # user takes it over, and stopping either deletes it, so `gunicornc` would reach the wrong
 # server or none. We do not use gunicornc; manage the server with signals (HUP, TTIN, TERM).
 control_socket_disable = True
+
+
+def on_starting(server: object) -> None:
+    """Build the app once in the master: a refused configuration stops gunicorn with its
+    one line, instead of every worker failing to boot in turn."""
+    import app  # noqa: F401  (app.py exits with the refusal's one line)
+
+    # Each worker builds its own app after the fork (no connection shared across processes).
+    sys.modules.pop("app", None)

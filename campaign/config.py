@@ -19,7 +19,16 @@ HTMX_VERSION = "2.0.11"
 HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
 
 # Secrets that appear in documentation or examples and must never run in production.
-KNOWN_BAD_SECRETS = {"", "dev", "change-me", "changeme", "secret", "development", "test"}
+KNOWN_BAD_SECRETS = {
+    "",
+    "dev",
+    "change-me",
+    "changeme",
+    "secret",
+    "development",
+    "test",
+    "a long random string",  # instance/config.example.toml's placeholder
+}
 NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smbfs", "smb3", "9p", "fuse.sshfs", "afs", "ceph"}
 
 # Environment variables that are read directly (besides any CAMPAIGN_-prefixed key).
@@ -184,7 +193,11 @@ def development_secret(instance: Path) -> str:
 
 
 def check_production(config: dict[str, Any]) -> None:
-    """Refuse to start in production with a missing or default secret or SQLite on a share."""
+    """Refuse to start in production with what cannot work: each refusal one clear line.
+
+    A missing or placeholder secret, no SITE_URL, SQLite on a network share, or e-mail
+    that would only be printed (nobody could ever confirm a signature).
+    """
     secret = config.get("SECRET_KEY")
     if not secret or str(secret).strip().lower() in KNOWN_BAD_SECRETS or len(str(secret)) < 16:
         raise ConfigError(
@@ -205,6 +218,11 @@ def check_production(config: dict[str, Any]) -> None:
                 f"SQLite database {path!r} is on a network filesystem, where its locking is "
                 "unreliable; use a local disk or DATABASE_URL=postgresql+psycopg://..."
             )
+    if str(config.get("MAIL_TRANSPORT") or "console").strip().lower() != "smtp":
+        raise ConfigError(
+            "MAIL_TRANSPORT is not smtp: in production e-mails would only be printed and "
+            "nobody could confirm; set MAIL_TRANSPORT=smtp and MAIL_SERVER (see README)"
+        )
 
 
 def sqlite_on_network_path(path: str) -> bool:

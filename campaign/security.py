@@ -46,7 +46,7 @@ def read_token(purpose: str, token: str, max_age: int | None = None) -> Any:
 
 
 def content_security_policy(app: Flask, frame_ancestors: str = "'none'") -> str:
-    """A CSP with no inline script and only the htmx host as an outside script source.
+    """A CSP with no inline script and only the htmx file itself as an outside script.
 
     No page may be framed (`frame-ancestors 'none'`) unless a route asks for a list of
     origins through `allow_framing`.
@@ -54,7 +54,10 @@ def content_security_policy(app: Flask, frame_ancestors: str = "'none'") -> str:
     script_src = ["'self'"]
     htmx = urlsplit(app.config["HTMX_SCRIPT_URL"])
     if htmx.scheme and htmx.netloc:
-        script_src.append(f"{htmx.scheme}://{htmx.netloc}")
+        # The exact file, not the whole CDN: any other script on that host (anyone can
+        # publish to npm) stays forbidden. A source ending in a file name matches only it.
+        path = htmx.path.replace(";", "%3B").replace(",", "%2C").replace(" ", "%20")
+        script_src.append(f"{htmx.scheme}://{htmx.netloc}{path}")
     return "; ".join(
         [
             "default-src 'self'",

@@ -1,14 +1,28 @@
 """Configuration layers (code, instance file, environment) and the production refusals."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from campaign import create_app
-from campaign.config import ConfigError, sqlite_on_network_path
+from campaign.config import ENV_KEYS, ConfigError, sqlite_on_network_path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    for key in ("CAMPAIGN_ENV", "FLASK_ENV", "SECRET_KEY", "DATABASE_URL", "SITE_URL"):
+    for key in (
+        "CAMPAIGN_ENV",
+        "FLASK_ENV",
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "SITE_URL",
+        "MAIL_TRANSPORT",
+    ):
         monkeypatch.delenv(key, raising=False)
 
 
@@ -51,7 +65,7 @@ def test_development_secret_is_generated_once_and_kept(tmp_path):
 
 
 @pytest.mark.parametrize("env_name", ["CAMPAIGN_ENV", "FLASK_ENV"])
-@pytest.mark.parametrize("secret", [None, "dev", "change-me", "short"])
+@pytest.mark.parametrize("secret", [None, "dev", "change-me", "short", "a long random string"])
 def test_production_refuses_missing_or_default_secret(tmp_path, monkeypatch, env_name, secret):
     monkeypatch.setenv(env_name, "production")
     if secret is not None:
@@ -81,6 +95,7 @@ def test_production_starts_with_a_real_secret_and_secure_cookies(tmp_path, monke
     monkeypatch.setenv("CAMPAIGN_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "a-long-and-random-production-secret")
     monkeypatch.setenv("SITE_URL", "https://campaign.example.org")
+    monkeypatch.setenv("MAIL_TRANSPORT", "smtp")
     app = create_app(instance_path=str(tmp_path))
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["MAIL_SEND_INLINE"] is False
@@ -91,3 +106,45 @@ def test_network_path_detection(tmp_path):
     assert sqlite_on_network_path("\\\\server\\share\\db.sqlite")
     assert not sqlite_on_network_path(str(tmp_path / "local.db"))
     assert not sqlite_on_network_path(":memory:")
+
+
+def test_production_refuses_console_mail(tmp_path, monkeypatch):
+    monkeypatch.setenv("CAMPAIGN_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-long-and-random-production-secret")
+    monkeypatch.setenv("SITE_URL", "https://campaign.example.org")
+    with pytest.raises(ConfigError, match="MAIL_TRANSPORT is not smtp"):
+        create_app(instance_path=str(tmp_path))
+    monkeypatch.setenv("MAIL_TRANSPORT", "console")
+    with pytest.raises(ConfigError, match="MAIL_TRANSPORT is not smtp"):
+        create_app(instance_path=str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},  # no secret at all
+        {"SECRET_KEY": "a long random string"},  # the example file's placeholder
+        {"SECRET_KEY": "a-long-and-random-production-secret"},  # no SITE_URL
+        {  # console mail
+            "SECRET_KEY": "a-long-and-random-production-secret",
+            "SITE_URL": "https://campaign.example.org",
+        },
+    ],
+)
+def test_refusals_are_one_clear_line_not_a_traceback(tmp_path, env):
+    """What an operator sees from `flask` (and gunicorn) when production cannot work."""
+    clean = {k: v for k, v in os.environ.items() if k not in ENV_KEYS and k != "DATABASE_URL"}
+    clean = {k: v for k, v in clean.items() if not k.startswith(("CAMPAIGN_", "FLASK_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "routes"],
+        cwd=ROOT,
+        env={**clean, **env, "CAMPAIGN_ENV": "production"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Refusing to start: ")
+    assert "Traceback" not in result.stderr

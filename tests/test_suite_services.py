@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import free_port
+from tests.conftest import free_port, skip_or_fail
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = os.environ.get("TEST_DATABASE_URL") or "postgresql+psycopg://postgres@127.0.0.1:5432/x"
@@ -52,7 +52,7 @@ def postgres_server() -> None:
         with sa.create_engine(server_url("postgres")).connect():
             pass
     except sa.exc.OperationalError:
-        pytest.skip("no PostgreSQL server to try against (the runs of CI use one)")
+        skip_or_fail("no PostgreSQL server to try against at TEST_DATABASE_URL")
 
 
 def test_missing_named_database_is_no_obstacle(postgres_server):

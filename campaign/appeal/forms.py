@@ -193,3 +193,39 @@ class SignForm(DetailsForm):
 def honeypot_filled(form: BulletinForm | SignForm) -> bool:
     """Whether the invisible field was filled in, as only a bot would."""
     return bool((form.website.data or "").strip())
+
+
+class ImportedDetailsForm(DetailsForm):
+    """The sign form's own checks, applied to one row of a supporter import.
+
+    Not a request (no CSRF). A bulletin-only row (no signature) may leave the names and
+    the postcode empty, and a list kept before the site may not say whether someone is a
+    Labour member; everything a row does say is checked as the form checks it.
+    """
+
+    class Meta:
+        csrf = False
+
+    first_name = _line("First name", 100)
+    last_name = _line("Last name", 100)
+    labour_member = RadioField(
+        "Labour Party member", choices=_choices(LABOUR_MEMBER_CHOICES), validators=[Optional()]
+    )
+
+    def __init__(self, formdata: Any, signature: bool) -> None:
+        super().__init__(formdata=formdata)
+        self.signature = signature
+
+    def validate_first_name(self, field: StringField) -> None:
+        if self.signature and not field.data:
+            raise ValidationError("A signature needs a first name.")
+
+    def validate_last_name(self, field: StringField) -> None:
+        if self.signature and not field.data:
+            raise ValidationError("A signature needs a last name.")
+
+    def validate_postcode(self, field: StringField) -> None:
+        if not self.signature and not field.data and not self.outside_uk.data:
+            field.data = None  # a bulletin subscriber need not say where they live
+            return
+        super().validate_postcode(field)

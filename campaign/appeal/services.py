@@ -20,8 +20,7 @@ from sqlalchemy.orm import aliased
 from campaign.appeal.models import Supporter
 from campaign.email_address import normalise_email
 from campaign.extensions import db
-from campaign.mail.models import SENDING, OutboxMessage
-from campaign.mail.services import queue_email
+from campaign.mail.services import delete_mail_to, queue_email, recently_mailed
 from campaign.models import utcnow
 from campaign.personal_data import erase_everywhere
 from campaign.regions import AREA_NAMES, OUTSIDE_UK, region_for_postcode
@@ -39,10 +38,11 @@ THANKS = "appeal-thanks"
 
 CONFIRM_MAX_AGE = 7 * 24 * 3600  # SPEC 5: the confirmation link expires after 7 days
 THANKS_MAX_AGE = 24 * 3600
-# The manage-my-data and unsubscribe links never expire: they are in every e-mail we
-# send, and an old e-mail must still let its reader leave. They are bound to the row's
-# random code, so erasure (or a purge) revokes them.
-MY_DATA_MAX_AGE = None
+# A manage-my-data link shows personal data, so it works for 30 days; every e-mail we
+# send carries a fresh one, and an expired one can ask for a new one (renew_my_data_link).
+# The unsubscribe link never expires: an old e-mail must still let its reader leave.
+# Both are bound to the row's random code, so erasure (or a purge) revokes them.
+MY_DATA_MAX_AGE = 30 * 24 * 3600
 UNSUBSCRIBE_MAX_AGE = None
 
 # Referral codes: no look-alike characters (0/o, 1/l/i), so a code read aloud still works.
@@ -51,9 +51,6 @@ CODE_LENGTH = 8
 PURGE_BATCH = 500
 # The privacy notice promises: an address never confirmed is deleted after 30 days.
 UNCONFIRMED_KEPT_DAYS = 30
-# Someone typing another person's address again and again must not flood that inbox:
-# a known address gets at most this many messages an hour from repeated sign-ups.
-REPEAT_MAILS_PER_HOUR = 5
 
 
 class SupporterGone(LookupError):
@@ -256,6 +253,18 @@ def supporter_from_token(purpose: str, token: str, max_age: int | None) -> Suppo
     return supporter
 
 
+def renew_my_data_link(token: str) -> None:
+    """E-mail a fresh manage-my-data link to the owner of an expired (but genuine) one.
+
+    The new link goes only to the address stored with the row, never to whoever clicked,
+    and no more often than the address's hourly share of messages. TokenInvalid or
+    SupporterGone if the old link was forged or its data is gone.
+    """
+    supporter = supporter_from_token(MY_DATA, token, max_age=None)
+    if not recently_mailed(supporter.email):
+        _email(supporter, "Your link to manage your data", "my_data_link")
+
+
 def manage_url(supporter: Supporter) -> str:
     """The absolute manage-my-data link for a supporter."""
     return external_url("appeal.my_data", token=supporter_token(MY_DATA, supporter))
@@ -346,17 +355,6 @@ def _insert_if_new(values: dict[str, Any]) -> int | None:
     return db.session.execute(statement).scalar_one_or_none()
 
 
-def _recently_mailed(address: str) -> bool:
-    """Whether `address` has had its hourly share of messages already."""
-    since = utcnow() - dt.timedelta(hours=1)
-    sent = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(OutboxMessage)
-        .where(OutboxMessage.recipient == address, OutboxMessage.created_at >= since)
-    )
-    return sent >= REPEAT_MAILS_PER_HOUR
-
-
 def _by_canonical(canonical: str) -> Supporter | None:
     return db.session.scalar(sa.select(Supporter).where(Supporter.email_canonical == canonical))
 
@@ -418,7 +416,7 @@ def sign_appeal(
         return SignOutcome(supporter.referral_code, region, country)
 
     supporter = _by_canonical(canonical)
-    if _recently_mailed(supporter.email):
+    if recently_mailed(supporter.email):
         pass  # the same answer, and no more mail to this inbox for now
     elif supporter.signed_at is None:
         _email(supporter, "Add your signature to the appeal", "not_yet_signed")
@@ -502,7 +500,7 @@ def subscribe_bulletin(email: str, ip_hash: str | None = None) -> None:
         _send_bulletin_confirmation(db.session.get(Supporter, new_id))
         return
     supporter = _by_canonical(canonical)
-    if _recently_mailed(supporter.email):
+    if recently_mailed(supporter.email):
         return  # the same answer, and no more mail to this inbox for now
     if not supporter.subscribed:
         _send_bulletin_confirmation(supporter)
@@ -543,24 +541,6 @@ def set_display(supporter: Supporter, show: bool) -> None:
 # --- erasure and purging -------------------------------------------------------------
 
 
-def _delete_mail_to(addresses: list[str]) -> None:
-    # Messages a worker holds right now are left to finish (deleting them under the
-    # worker would break its bookkeeping); every other message to the address goes.
-    lowered = [a.lower() for a in addresses]
-    db.session.execute(
-        sa.delete(OutboxMessage)
-        .where(
-            sa.func.lower(OutboxMessage.recipient).in_(lowered),
-            sa.or_(
-                OutboxMessage.status != SENDING,
-                OutboxMessage.lease_until.is_(None),
-                OutboxMessage.lease_until < utcnow(),
-            ),
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
 def erase_supporter(supporter: Supporter) -> bool:
     """Delete a supporter, the e-mails addressed to them, and their count; True if deleted."""
     was_counted = supporter.counted
@@ -573,7 +553,7 @@ def erase_supporter(supporter: Supporter) -> bool:
         return False
     if was_counted:
         count_signature(supporter, -1)
-    _delete_mail_to([supporter.email])
+    delete_mail_to([supporter.email])
     # What other features hold about the same address (event replies...) goes too.
     erase_everywhere(supporter.email_canonical)
     db.session.expunge(supporter)
@@ -591,7 +571,7 @@ def purge_unconfirmed(older_than_days: int = 30, now: dt.datetime | None = None)
         ).all()
         if not rows:
             return purged
-        _delete_mail_to([email for _, email in rows])
+        delete_mail_to([email for _, email in rows])
         db.session.execute(
             sa.delete(Supporter)
             .where(Supporter.id.in_([id_ for id_, _ in rows]), stale)

@@ -7,7 +7,17 @@ import csv
 import io
 from typing import Any
 
-from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from campaign.events import admin_bp as bp
@@ -34,6 +44,7 @@ from campaign.extensions import db
 from campaign.htmx import render_page_or_fragment
 from campaign.organisers.access import allow, guard_organiser_room
 from campaign.organisers.audit import record_audit
+from campaign.organisers.disclosure import CeilingReached, disclose
 from campaign.organisers.models import MODERATOR, ORGANISER, VIEWER
 from campaign.security import no_store
 
@@ -188,6 +199,29 @@ def decide(event_id: int) -> Response:
 # --- at the door ----------------------------------------------------------------------
 
 
+def _disclose(action: str, rows: int, event: Event, **details: object) -> CeilingReached | None:
+    """Audit a look at people's names, counted against the account's hourly ceiling."""
+    refusal = disclose(
+        current_user._get_current_object(),
+        action,
+        rows,
+        current_app.config["PERSONAL_RECORDS_PER_HOUR"],
+        target=f"event:{event.id}",
+        **details,
+    )
+    db.session.commit()
+    return refusal
+
+
+def _ceiling_answer(refusal: CeilingReached) -> Response:
+    """429 with the refusal (the page, or for htmx the fragment), nothing shown."""
+    response = render_page_or_fragment(
+        "organisers/ceiling.html", "organisers/_ceiling.html", 429, refusal=refusal
+    )
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return no_store(response)
+
+
 @bp.get("/<int:event_id>/door")
 @allow(ORGANISER)
 def door(event_id: int) -> Response:
@@ -195,14 +229,11 @@ def door(event_id: int) -> Response:
     search = DoorSearchForm(request.args)
     query = search.q.data or "" if search.validate() else ""
     people = door_list(event, query)
-    record_audit(
-        "rsvps.viewed",
-        current_user.email,
-        target=f"event:{event.id}",
-        search=query,
-        rows=len(people),
-    )
-    db.session.commit()
+    refusal = _disclose("rsvps.viewed", len(people), event, search=query)
+    if refusal:
+        response = _ceiling_answer(refusal)
+        response.headers["HX-Retarget"] = "#door-results"
+        return response
     response = render_page_or_fragment(
         "events/admin/door.html",
         "events/admin/_door_rows.html",
@@ -246,10 +277,9 @@ def check_in(event_id: int, rsvp_id: int) -> Response:
 def sheet(event_id: int) -> Response:
     event = _event(event_id)
     people = places_of(event, (GOING,))
-    record_audit(
-        "rsvps.viewed", current_user.email, target=f"event:{event.id}", sheet=True, rows=len(people)
-    )
-    db.session.commit()
+    refusal = _disclose("rsvps.viewed", len(people), event, sheet=True)
+    if refusal:
+        return _ceiling_answer(refusal)
     page = render_template(
         "events/admin/sheet.html", event=event, people=people, starts=utc_to_london(event.starts_at)
     )
@@ -267,8 +297,9 @@ def _cell(value: object) -> str:
 def export(event_id: int) -> Response:
     event = _event(event_id)
     people = places_of(event, (GOING, WAITING))
-    record_audit("rsvps.exported", current_user.email, target=f"event:{event.id}", rows=len(people))
-    db.session.commit()
+    refusal = _disclose("rsvps.exported", len(people), event)
+    if refusal:
+        return _ceiling_answer(refusal)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["name", "email", "status", "name_me", "confirmed_at", "checked_in_at"])

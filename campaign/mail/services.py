@@ -13,9 +13,16 @@ from flask_mail import Message
 from campaign.extensions import db, mailer
 from campaign.mail.models import BULK, FAILED, PRIORITY, QUEUED, SENDING, SENT, OutboxMessage
 from campaign.models import utcnow
+from campaign.scheduler import scheduled_job
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=2)
+# Someone typing another person's address again and again (on the sign form, the
+# affiliation form...) must not flood that inbox: at most this many messages an hour.
+REPEAT_MAILS_PER_HOUR = 5
+# The log of sent mail (to whom, what kind, when, whether it went) is kept with the
+# supporter; the bodies (names, personal links) only this long.
+MAIL_BODIES_KEPT_DAYS = 30
 
 
 def queue_email(
@@ -52,6 +59,17 @@ def queue_email(
     if has_request_context():
         g.mail_queued = True
     return message
+
+
+def recently_mailed(address: str) -> bool:
+    """Whether `address` has had its hourly share of messages (REPEAT_MAILS_PER_HOUR)."""
+    since = utcnow() - dt.timedelta(hours=1)
+    queued = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.recipient == address, OutboxMessage.created_at >= since)
+    )
+    return (queued or 0) >= REPEAT_MAILS_PER_HOUR
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -153,28 +171,43 @@ def send_due_messages(limit: int = 100) -> dict[str, int]:
         message = db.session.get(OutboxMessage, message_id)
         if message is None:  # erased with its supporter after we claimed it
             continue
-        message.attempts += 1
+        # Sending takes a while, and the recipient may erase their data meanwhile, which
+        # deletes this row. So the outcome is written by conditional UPDATEs of a row still
+        # being sent: if it is gone, nothing of the message is written back.
+        db.session.expunge(message)
+        db.session.commit()
+        attempts = message.attempts + 1
         try:
             deliver(message)
         except Exception as exc:  # any transport failure: keep the message, try later
-            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
-            message.lease_until = None
-            if message.attempts >= max_attempts:
-                message.status = FAILED
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            if attempts >= max_attempts:
+                outcome = {"status": FAILED}
                 counts["failed"] += 1
-                log.error("giving up on outbox message %s: %s", message.id, message.last_error)
+                log.error("giving up on outbox message %s: %s", message_id, error)
             else:
-                message.status = QUEUED
-                message.next_attempt_at = utcnow() + backoff(message.attempts)
+                outcome = {"status": QUEUED, "next_attempt_at": utcnow() + backoff(attempts)}
                 counts["retried"] += 1
-                log.warning("outbox message %s will be retried: %s", message.id, exc)
+                log.warning("outbox message %s will be retried: %s", message_id, exc)
+            outcome.update(last_error=error, lease_until=None, attempts=attempts)
         else:
-            message.status = SENT
-            message.sent_at = utcnow()
-            message.lease_until = None
-            message.last_error = None
+            outcome = {
+                "status": SENT,
+                "sent_at": utcnow(),
+                "lease_until": None,
+                "last_error": None,
+                "attempts": attempts,
+            }
             counts["sent"] += 1
+        written = db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == SENDING)
+            .values(**outcome)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
+        if written.rowcount != 1:
+            log.info("outbox message %s was erased while it was being sent", message_id)
     return counts
 
 
@@ -192,22 +225,32 @@ def outbox_health() -> dict[str, int]:
 
 
 def delete_mail_to(addresses: list[str]) -> int:
-    """Delete queued and sent messages to these addresses (erasure); returns how many.
+    """Delete every message to these addresses (erasure), even one being sent; how many.
 
-    A message a worker holds right now is left to finish: deleting it under the worker
-    would break its bookkeeping.
+    A worker sending one of them right now finds its row gone when it has finished and
+    writes nothing back (send_due_messages), so no copy of the message stays behind.
     """
     lowered = [address.lower() for address in addresses]
     result = db.session.execute(
         sa.delete(OutboxMessage)
-        .where(
-            sa.func.lower(OutboxMessage.recipient).in_(lowered),
-            sa.or_(
-                OutboxMessage.status != SENDING,
-                OutboxMessage.lease_until.is_(None),
-                OutboxMessage.lease_until < utcnow(),
-            ),
-        )
+        .where(sa.func.lower(OutboxMessage.recipient).in_(lowered))
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
+
+
+@scheduled_job("delete-old-mail-bodies", every=dt.timedelta(hours=6))
+def delete_old_mail_bodies(now: dt.datetime) -> str:
+    """Every 6 hours: blank the bodies of messages sent (or given up) over 30 days ago."""
+    cutoff = now - dt.timedelta(days=MAIL_BODIES_KEPT_DAYS)
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_((SENT, FAILED)),
+            OutboxMessage.created_at < cutoff,
+            sa.or_(OutboxMessage.text_body != "", OutboxMessage.html_body != ""),
+        )
+        .values(text_body="", html_body="", headers={})
+        .execution_options(synchronize_session=False)
+    )
+    return f"deleted the bodies of {result.rowcount} old messages"

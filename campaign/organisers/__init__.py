@@ -41,4 +41,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(groups_cli)
 
 
-from campaign.organisers import account_routes, affiliated, models, routes  # noqa: E402,F401
+from campaign.organisers import (  # noqa: E402,F401
+    account_routes,
+    affiliated,
+    models,
+    routes,
+    supporter_import,
+)

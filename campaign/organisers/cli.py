@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask organisers create|list|disable|set-password` and
+"""Command-line tasks: `flask organisers create|list|disable|enable|set-password` and
 `flask supporters export|import`. Every change and every export is audit-logged as "cli"."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from campaign.organisers.accounts import (
     AccountError,
     create_organiser,
     disable_organiser,
+    enable_organiser,
     find_organiser,
     set_password,
 )
@@ -25,6 +26,7 @@ from campaign.organisers.audit import record_audit
 from campaign.organisers.models import ROLES, Organiser
 from campaign.organisers.supporters import (
     MEMBER_FILTERS,
+    ImportReport,
     InvalidRow,
     SupporterFilters,
     count_export,
@@ -97,10 +99,27 @@ def list_organisers() -> None:
 def disable(email: str) -> None:
     """Disable an account: it cannot log in and its sessions end."""
     organiser = _organiser_or_fail(email)
-    disable_organiser(organiser)
+    try:
+        disable_organiser(organiser)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
     record_audit("organiser.disabled", CLI_ACTOR, target=organiser.email)
     db.session.commit()
     click.echo(f"Disabled {organiser.email}.")
+
+
+@bp.cli.command("enable")
+@click.argument("email")
+def enable(email: str) -> None:
+    """Let a disabled account log in again."""
+    organiser = _organiser_or_fail(email)
+    if organiser.active:
+        click.echo(f"{organiser.email} is already active.")
+        return
+    enable_organiser(organiser)
+    record_audit("organiser.enabled", CLI_ACTOR, target=organiser.email)
+    db.session.commit()
+    click.echo(f"Enabled {organiser.email}.")
 
 
 @bp.cli.command("set-password")
@@ -160,6 +179,7 @@ def _counted(rows: Iterable[tuple], bar: click.progressbar, every: int = 1000) -
     help="Include supporters who did not consent to contact (needs --reason).",
 )
 @click.option("--reason", default="", help="Why everyone is exported (kept in the audit log).")
+@click.option("--bom", is_flag=True, help="Start a CSV with the byte-order mark Excel needs.")
 def export_command(
     out: Path,
     kind: str | None,
@@ -171,6 +191,7 @@ def export_command(
     until: dt.datetime | None,
     everyone: bool,
     reason: str,
+    bom: bool,
 ) -> None:
     """Export supporters (by default only those who consented to contact) to CSV or XLSX."""
     if everyone and not reason.strip():
@@ -197,30 +218,63 @@ def export_command(
         rows=rows,
     )
     db.session.commit()
-    writer = csv_chunks if kind == "csv" else xlsx_chunks
     with (
         click.progressbar(
             length=rows, label=f"Exporting {counted(rows, 'supporter')}", file=sys.stderr
         ) as bar,
         out.open("wb") as f,
     ):
-        for chunk in writer(_counted(export_rows(filters, not everyone), bar)):
+        rows_out = _counted(export_rows(filters, not everyone), bar)
+        for chunk in csv_chunks(rows_out, bom=bom) if kind == "csv" else xlsx_chunks(rows_out):
             f.write(chunk)
     click.echo(f"Wrote {counted(rows, 'supporter')} to {out}.")
 
 
-@supporters_cli.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_command(file: Path) -> None:
-    """Import supporters from a CSV with the export's columns, skipping known addresses."""
+def _import_report(report: ImportReport, verb: str) -> None:
+    click.echo(
+        f"{verb} {counted(report.created, 'supporter')} "
+        f"({counted(report.counted, 'confirmed signature')} counted); "
+        f"skipped {report.skipped:,} already known ({report.duplicates_in_table:,} in the "
+        f"database, {report.duplicates_in_file:,} repeated in the file); "
+        f"{len(report.invalid):,} invalid."
+    )
+    for line, why in report.invalid[:50]:
+        click.echo(f"  line {line}: {why}")
+    if len(report.invalid) > 50:
+        click.echo(f"  ... and {counted(len(report.invalid) - 50, 'more invalid line')}")
+
+
+def _read_import(file: Path, dry_run: bool, label: str) -> ImportReport:
     with file.open(encoding="utf-8-sig", newline="") as f:
         lines = max(sum(1 for _ in f) - 1, 0)
+    with (
+        file.open(encoding="utf-8-sig", newline="") as f,
+        click.progressbar(length=lines, label=f"{label} {file.name}", file=sys.stderr) as bar,
+    ):
+        return import_supporters(f, progress=bar.update, dry_run=dry_run)
+
+
+@supporters_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and report; change nothing.")
+@click.option("--yes", is_flag=True, help="Import without asking after the preview.")
+def import_command(file: Path, dry_run: bool, yes: bool) -> None:
+    """Import supporters from a CSV with the export's columns, skipping known addresses.
+
+    Every row gets the sign form's checks. The file is first checked and reported (line by
+    line for what is refused); nothing is imported until that preview is accepted.
+    """
     try:
-        with (
-            file.open(encoding="utf-8-sig", newline="") as f,
-            click.progressbar(length=lines, label=f"Importing {file.name}", file=sys.stderr) as bar,
-        ):
-            report = import_supporters(f, progress=bar.update)
+        preview = _read_import(file, dry_run=True, label="Checking")
+        db.session.rollback()
+        _import_report(preview, "Would create")
+        if dry_run or not preview.created:
+            click.echo("Nothing was imported.")
+            return
+        if not yes and not click.confirm(f"Import {counted(preview.created, 'supporter')}?"):
+            click.echo("Nothing was imported.")
+            return
+        report = _read_import(file, dry_run=False, label="Importing")
     except InvalidRow as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
@@ -238,14 +292,4 @@ def import_command(file: Path) -> None:
         invalid=len(report.invalid),
     )
     db.session.commit()
-    click.echo(
-        f"Created {counted(report.created, 'supporter')} "
-        f"({counted(report.counted, 'confirmed signature')} counted); "
-        f"skipped {report.skipped:,} already known ({report.duplicates_in_table:,} in the "
-        f"database, {report.duplicates_in_file:,} repeated in the file); "
-        f"{len(report.invalid):,} invalid."
-    )
-    for line, why in report.invalid[:50]:
-        click.echo(f"  line {line}: {why}")
-    if len(report.invalid) > 50:
-        click.echo(f"  ... and {counted(len(report.invalid) - 50, 'more invalid line')}")
+    _import_report(report, "Created")

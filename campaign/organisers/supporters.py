@@ -16,11 +16,14 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
 
+from campaign.appeal.forms import ImportedDetailsForm
 from campaign.appeal.models import LABOUR_MEMBER_CHOICES, Supporter
 from campaign.email_address import InvalidEmail, normalise_email
 from campaign.extensions import db
 from campaign.forms import CONTROL
+from campaign.models import utcnow
 from campaign.organisers.features import new_referral_code
 from campaign.regions import OUTSIDE_UK, REGIONS, normalise_postcode, region_for_postcode
 from campaign.tally import count_signature
@@ -47,6 +50,7 @@ REGION_FILTERS = (*REGIONS, OUTSIDE_UK)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_CHARACTERS = "".join(FORMULA_STARTS)
 EXPORT_BATCH = 2000
+CLOCK_SKEW = dt.timedelta(minutes=5)  # a date this far ahead is a clock's error, not a lie
 OUTWARD_CODE = re.compile(r"[A-Z]{1,2}[0-9][0-9A-Z]?")
 
 
@@ -125,12 +129,36 @@ def apply_search(query: sa.Select, text: str | None) -> sa.Select:
         return query.where(Supporter.postcode == postcode)
     if OUTWARD_CODE.fullmatch(text.upper().replace(" ", "")):
         return query.where(_starts_with(Supporter.postcode, text.upper().replace(" ", "") + " "))
-    words = text.lower().split()
-    last = _starts_with(sa.func.lower(Supporter.last_name), " ".join(words[1:]) or words[0])
+    words = text.split()
+    last_text = " ".join(words[1:]) or words[0]
+    last = sa.or_(
+        *(
+            _starts_with(sa.func.lower(Supporter.last_name), needle)
+            for needle in lowered_forms(last_text)
+        )
+    )
     if len(words) > 1:
         # "Jane Smith": the first word is the first name, the rest the last name.
-        return query.where(last, sa.func.lower(Supporter.first_name) == words[0])
+        first = sa.func.lower(Supporter.first_name).in_(lowered_forms(words[0]))
+        return query.where(last, first)
     return query.where(last)
+
+
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def lowered_forms(text: str) -> list[str]:
+    """What the database's lower() may have made of a name typed as `text`, in any case.
+
+    SQLite's lower() (and PostgreSQL's under the C locale) folds only A-Z, so a stored
+    "Łukasz" is indexed as "Łukasz", not "łukasz". The name is looked up as it would be
+    written (as typed, lower case, capitalised, upper case), each folded the ASCII-only
+    way, besides the full Unicode lower case a Unicode-aware lower() gives; every form is
+    an index range, so the search stays as cheap as one.
+    """
+    spellings = {text, text.lower(), text.capitalize(), text.title(), text.upper()}
+    forms = {text.lower()} | {spelling.translate(ASCII_LOWER) for spelling in spellings}
+    return sorted(forms)
 
 
 # --- keyset pages ----------------------------------------------------------------------
@@ -282,9 +310,17 @@ def export_rows(filters: SupporterFilters, consented_only: bool = True) -> Itera
         )
 
 
-def csv_chunks(rows: Iterable[tuple], batch: int = EXPORT_BATCH) -> Iterator[bytes]:
-    """UTF-8 CSV with a header row, yielded a batch of rows at a time."""
+def csv_chunks(
+    rows: Iterable[tuple], batch: int = EXPORT_BATCH, bom: bool = False
+) -> Iterator[bytes]:
+    """UTF-8 CSV with a header row, yielded a batch of rows at a time.
+
+    With `bom`, the file starts with the UTF-8 byte-order mark, which is how Excel knows
+    to read it as UTF-8 (without it, "Łukasz" opens as two garbled letters and "ukasz").
+    """
     buffer = io.StringIO()
+    if bom:
+        buffer.write("\ufeff")
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     rows = iter(rows)
@@ -298,6 +334,24 @@ def csv_chunks(rows: Iterable[tuple], batch: int = EXPORT_BATCH) -> Iterator[byt
         buffer.truncate()
 
 
+def _xlsx_text(sheet: Any, value: str) -> Any:
+    """A cell that holds `value` as text: no formula guard shown, nothing ever evaluated.
+
+    An XLSX cell says what it holds, and a text cell is never run as a formula, so the
+    apostrophe the rows carry for CSV (see `export_rows`) is taken off again here; only a
+    text starting with "=" needs saying so, as openpyxl would otherwise store a formula.
+    """
+    from openpyxl.cell import WriteOnlyCell
+
+    if value[:1] == "'" and value[1:2] in FORMULA_CHARACTERS and value[1:2]:
+        value = value[1:]
+    if value[:1] != "=":
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
+
+
 def xlsx_chunks(rows: Iterable[tuple], chunk_size: int = 64 * 1024) -> Iterator[bytes]:
     """An XLSX workbook built in write-only mode in a temporary file, then read out in chunks."""
     from openpyxl import Workbook
@@ -307,7 +361,7 @@ def xlsx_chunks(rows: Iterable[tuple], chunk_size: int = 64 * 1024) -> Iterator[
     sheet = workbook.create_sheet("Supporters")
     sheet.append(EXPORT_COLUMNS)
     for row in rows:
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", cell) for cell in row])
+        sheet.append([_xlsx_text(sheet, ILLEGAL_CHARACTERS_RE.sub("", cell)) for cell in row])
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
@@ -361,6 +415,10 @@ def _unneutralise(value: str) -> str:
     return value
 
 
+def _raw(row: dict[str, str], column: str) -> str:
+    return _unneutralise((row.get(column) or "").strip())
+
+
 def _text(row: dict[str, str], column: str, limit: int) -> str | None:
     value = _unneutralise(" ".join((row.get(column) or "").split()))
     if CONTROL.search(value):
@@ -383,53 +441,88 @@ def _datetime(row: dict[str, str], column: str) -> dt.datetime | None:
     return value
 
 
-def supporter_from_row(row: dict[str, str]) -> Supporter:
-    """A new Supporter from one import row (same columns as the export), or InvalidRow."""
+def _form_errors(form: ImportedDetailsForm) -> str:
+    return "; ".join(
+        f"{name.replace('_', ' ')}: {errors[0]}" for name, errors in form.errors.items() if errors
+    )
+
+
+def supporter_from_row(row: dict[str, str], now: dt.datetime | None = None) -> Supporter:
+    """A new Supporter from one import row (same columns as the export), or InvalidRow.
+
+    The row gets the sign form's own checks (names, postcode and its area, country), and
+    dates that cannot be true (in the future, confirmed before signed) are refused.
+    """
     try:
         address, canonical = normalise_email(_unneutralise((row.get("email") or "").strip()))
     except InvalidEmail as exc:
         raise InvalidRow(str(exc)) from exc
-    postcode_text = _text(row, "postcode", 10)
-    postcode = normalise_postcode(postcode_text) if postcode_text else None
-    if postcode_text and not postcode:
-        raise InvalidRow("postcode is not a UK postcode")
     member_text = (_text(row, "labour_member", 30) or "").lower()
     if member_text and member_text not in MEMBER_WORDS:
-        raise InvalidRow("labour_member must be yes, no or lapsed")
+        raise InvalidRow("labour member: must be yes, no or lapsed")
     consent_text = (row.get("bulletin_consent") or "").strip().lower()
     if consent_text not in TRUE_WORDS | FALSE_WORDS:
-        raise InvalidRow("bulletin_consent must be yes or no")
+        raise InvalidRow("bulletin consent: must be yes or no")
+    signed_at = _datetime(row, "signed_at")
+    confirmed_at = _datetime(row, "confirmed_at")
+    latest = (now or utcnow()) + CLOCK_SKEW
+    for column, value in (("signed_at", signed_at), ("confirmed_at", confirmed_at)):
+        if value and value > latest:
+            raise InvalidRow(f"{column.replace('_', ' ')}: {value:%Y-%m-%d} is in the future")
+    if signed_at and confirmed_at and confirmed_at < signed_at:
+        raise InvalidRow("confirmed at: earlier than signed at")
+    # As typed: the form says what is wrong with them, in its own words.
+    postcode_text = _raw(row, "postcode")
+    country = _raw(row, "country")
+    fields = {
+        "first_name": _raw(row, "first_name"),
+        "last_name": _raw(row, "last_name"),
+        "postcode": postcode_text,
+        "country": country,
+        "labour_member": MEMBER_WORDS.get(member_text, ""),
+        "trade_union": _raw(row, "union"),
+    }
+    if country and not postcode_text:
+        fields["outside_uk"] = "y"
+    form = ImportedDetailsForm(
+        MultiDict({k: v for k, v in fields.items() if v}), signature=bool(signed_at)
+    )
+    if not form.validate():
+        raise InvalidRow(_form_errors(form))
+    postcode = form.postcode.data or None
     supporter = Supporter(
         email=address,
         email_canonical=canonical,
-        first_name=_text(row, "first_name", 100),
-        last_name=_text(row, "last_name", 100),
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
         postcode=postcode,
         region=region_for_postcode(postcode) if postcode else None,
-        country=None if postcode else _text(row, "country", 100),
-        labour_member=MEMBER_WORDS.get(member_text),
-        trade_union=_text(row, "union", 100),
+        country=None if postcode else form.country.data,
+        labour_member=form.labour_member.data or None,
+        trade_union=form.trade_union.data,
         bulletin_consent=consent_text in TRUE_WORDS,
-        signed_at=_datetime(row, "signed_at"),
-        confirmed_at=_datetime(row, "confirmed_at"),
+        signed_at=signed_at,
+        confirmed_at=confirmed_at,
         referral_code=new_referral_code(),
         referred_by=_text(row, "referral_source", 16),
         show_publicly=False,
     )
-    if supporter.signed_at and not (supporter.first_name and supporter.last_name):
-        raise InvalidRow("a signature needs a first and a last name")
     if supporter.confirmed_at:
         supporter.created_at = min(supporter.confirmed_at, supporter.signed_at or dt.datetime.max)
     return supporter
 
 
 def import_supporters(
-    stream: IO[str], progress: Callable[[int], None] | None = None, batch: int = 500
+    stream: IO[str],
+    progress: Callable[[int], None] | None = None,
+    batch: int = 500,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Add the supporters of a CSV file that are not already known (the caller commits).
 
     Duplicates are found by canonical e-mail, against the table and within the file.
-    Confirmed signatures are counted; the file's confirmed_at is kept as it is.
+    Confirmed signatures are counted; the file's confirmed_at is kept as it is. With
+    `dry_run` the same report is made from reads alone: nothing is added or counted.
     """
     reader = csv.DictReader(stream)
     if not reader.fieldnames or "email" not in reader.fieldnames:
@@ -450,12 +543,16 @@ def import_supporters(
             if supporter.email_canonical in known:
                 report.duplicates_in_table += 1
                 continue
-            db.session.add(supporter)
             report.created += 1
             if supporter.signed_at and supporter.confirmed_at:
-                count_signature(supporter, +1)
                 report.counted += 1
-        db.session.flush()
+            if dry_run:
+                continue
+            db.session.add(supporter)
+            if supporter.signed_at and supporter.confirmed_at:
+                count_signature(supporter, +1)
+        if not dry_run:
+            db.session.flush()
         if progress:
             progress(len(pending))
         pending.clear()

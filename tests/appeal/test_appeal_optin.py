@@ -222,7 +222,7 @@ def test_bulletin_subscriber_who_signs_gets_a_link_to_add_signature(
 
 
 def test_repeated_sign_ups_cannot_flood_an_inbox(client, app, mailbox, deliver_mail):
-    from campaign.appeal.services import REPEAT_MAILS_PER_HOUR
+    from campaign.mail.services import REPEAT_MAILS_PER_HOUR
 
     answers = [sign(client).status_code for _ in range(REPEAT_MAILS_PER_HOUR + 3)]
     assert answers == [303] * len(answers)  # the same public answer every time

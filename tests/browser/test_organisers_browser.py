@@ -34,6 +34,7 @@ from campaign.groups.models import Group
 from campaign.groups.services import approve_group, confirm_group_contact, register_group
 from campaign.models import utcnow
 from campaign.organisers.models import AuditRecord, Organiser
+from campaign.wording import counted
 
 PASSWORD = "correct horse battery staple"
 ADMIN = "admin@campaign.example"
@@ -107,13 +108,19 @@ def room(room_app: Flask, smtp_server: MailBox) -> Iterator[LiveServer]:
     yield from serve(room_app, smtp_server)
 
 
-@pytest.fixture
-def live_server(room: LiveServer, accounts: list[dict[str, Any]]) -> LiveServer:
-    """The module's server, emptied of everything but the two accounts (as first created)."""
+def reset_room(room: LiveServer, accounts: list[dict[str, Any]]) -> None:
+    """Empty everything but the two accounts, restored as first created (session
+    generation included, so the saved log-ins below stay valid)."""
     with room.app.app_context():
         empty_all_tables()
         db.session.execute(sa.insert(Organiser), accounts)
         db.session.commit()
+
+
+@pytest.fixture
+def live_server(room: LiveServer, accounts: list[dict[str, Any]]) -> LiveServer:
+    """The module's server, emptied of everything but the two accounts (as first created)."""
+    reset_room(room, accounts)
     return room
 
 
@@ -127,6 +134,9 @@ def log_in(page: Any, email: str, password: str = PASSWORD) -> None:
 @pytest.fixture(scope="module")
 def sessions(browser: Any, room: LiveServer, accounts: list[dict[str, Any]]) -> dict[str, Any]:
     """Browser storage states of the admin and the organiser, each logged in once."""
+    # Log in on the accounts as first created: a test before this one may have logged out,
+    # which moves the account's session generation on, and each test's reset moves it back.
+    reset_room(room, accounts)
     local = urlsplit(room.url).netloc
     states = {}
     for email in (ADMIN, ORGANISER):
@@ -138,6 +148,12 @@ def sessions(browser: Any, room: LiveServer, accounts: list[dict[str, Any]]) -> 
         expect(page.locator("h1")).to_have_text("Dashboard")
         states[email] = context.storage_state()
         context.close()
+    # A log-in may find the accounts as an earlier test left them (a log-out moves the
+    # session generation on): what each test restores must be what these cookies name.
+    with room.app.app_context():
+        accounts[:] = [
+            dict(row) for row in db.session.execute(sa.select(Organiser.__table__)).mappings()
+        ]
     return states
 
 
@@ -165,7 +181,7 @@ def import_supporters(app: Flask, tmp_path: Path, rows: list[dict[str, str]]) ->
         writer.writerows(rows)
     result = app.test_cli_runner().invoke(args=["supporters", "import", str(file)])
     assert result.exit_code == 0, result.output
-    assert f"Created {len(rows)} supporters" in result.output, result.output
+    assert f"Created {counted(len(rows), 'supporter')} " in result.output, result.output
 
 
 def person(

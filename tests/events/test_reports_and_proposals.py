@@ -193,3 +193,31 @@ def test_door_list_search_check_in_and_export_are_audited(app):
         assert db.session.get(Rsvp, mary.id).checked_in_at is not None
         actions = db.session.scalars(sa.select(AuditRecord.action).order_by(AuditRecord.id)).all()
     assert {"rsvps.viewed", "rsvp.checked_in", "rsvps.exported"} <= set(actions)
+
+
+def test_names_at_the_door_count_against_the_hourly_ceiling(app):
+    app.config["PERSONAL_RECORDS_PER_HOUR"] = 3
+    with app.app_context():
+        event = add_event()
+        for n in range(2):
+            db.session.add(
+                Rsvp(
+                    event_id=event.id,
+                    email=f"p{n}@example.org",
+                    email_canonical=f"p{n}@example.org",
+                    name=f"Person {n}",
+                    status=GOING,
+                    confirmed_at=utcnow(),
+                )
+            )
+        db.session.commit()
+        event_id = event.id
+    organiser = organiser_client(app, "organiser")
+    assert organiser.get(f"/organisers/events/{event_id}/door").status_code == 200  # 2 shown
+    refused = organiser.get(f"/organisers/events/{event_id}/door", headers={"HX-Request": "true"})
+    assert refused.status_code == 429 and "Person 0" not in refused.text
+    assert refused.headers["HX-Retarget"] == "#door-results"
+    assert organiser.get(f"/organisers/events/{event_id}/rsvps.csv").status_code == 429
+    with app.app_context():
+        actions = db.session.scalars(sa.select(AuditRecord.action)).all()
+    assert "supporters.ceiling" in actions

@@ -9,6 +9,7 @@ from conftest import csrf_from
 from campaign.extensions import db
 from campaign.groups.models import APPROVED, CONFIRMED, REJECTED, SUBMITTED, WITHDRAWN, Group
 from campaign.groups.services import approve_group, reject_group
+from campaign.mail.services import REPEAT_MAILS_PER_HOUR
 from campaign.tally import read_tallies
 
 from .helpers import group_rows
@@ -236,3 +237,17 @@ def test_national_union_sees_the_fee_and_it_is_stored(
     deliver_mail()
     [mail] = mailbox.to("rosa.contact@example.org")
     assert "affiliation fee of £500 a year" in mailbox.text(mail)
+
+
+def test_naming_one_contact_twenty_times_sends_at_most_its_hourly_share(
+    app, post_affiliation, mailbox, deliver_mail
+):
+    victim = "someone.else@example.org"
+    answers = [
+        post_affiliation(name=f"Made-up group {n}", contact_email=victim).status_code
+        for n in range(20)
+    ]
+    assert set(answers) == {303}  # the form answers as usual
+    deliver_mail()
+    assert len(mailbox.to(victim)) == REPEAT_MAILS_PER_HOUR
+    assert len(group_rows(app)) == 20  # recorded, for the organisers to see through

@@ -98,7 +98,9 @@ def test_xlsx_export_reads_back_with_openpyxl(app, organiser_client, supporters)
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == EXPORT_COLUMNS
     assert len(rows) == 2
-    assert rows[1][0] == "'=cmd@example.org" and rows[1][1] == '\'=HYPERLINK("x")'
+    # Text cells hold the text itself (no apostrophe shown) and are never formulas.
+    assert rows[1][0] == "=cmd@example.org" and rows[1][1] == '=HYPERLINK("x")'
+    assert rows[1][2] == "+Plus" and rows[1][7] == "@union"
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     [record] = audit_rows(app, "supporters.exported")
     assert record.details["filters"] == {"region": "wales"} and record.details["rows"] == 1
