@@ -52,7 +52,9 @@ def nginx_config(tmp: Path, listen: int, app_ports: list[int]) -> Path:
     proxy = tmp / "campaign-proxy.conf"
     shutil.copy(ROOT / "deploy" / "nginx" / "campaign-proxy.conf", proxy)
     replacements = {
-        "app servers": "".join(f"server 127.0.0.1:{p};\n    " for p in app_ports).rstrip(),
+        "upstream": "upstream campaign_app { "
+        + " ".join(f"server 127.0.0.1:{p};" for p in app_ports)
+        + " keepalive 32; }",
         "cache path": (
             f"proxy_cache_path {tmp / 'cache'} levels=1:2 keys_zone=campaign_crowd:10m "
             "max_size=64m inactive=10m use_temp_path=off;"
