@@ -39,6 +39,9 @@ def build(tmp: Path) -> Flask:
         SECRET_KEY=secrets.token_urlsafe(32),
         SITE_URL="http://127.0.0.1",
         CAMPAIGN_ENV="production",
+        MAIL_TRANSPORT="smtp",  # production refuses to print mail; nothing is sent here
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT="1",
         CAMPAIGN_APPEAL_SIGN_RATE_LIMIT="10000000 per minute",
     )
     bin_dir = Path(sys.executable).parent
@@ -55,7 +58,9 @@ def request_maker(app: Flask, route: str) -> Callable[[], None]:
     client = app.test_client()
     if route == "signup":
         page = client.get("/appeal").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert match, "no CSRF token on the appeal page"
+        token = match.group(1)
         count = iter(range(10**9))
 
         def sign() -> None:

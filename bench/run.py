@@ -117,7 +117,7 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 60
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise BenchError(f"{' '.join(process.args[:3])} exited; see {log}")
+            raise BenchError(f"{log.stem} exited; see {log}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -323,7 +323,11 @@ class Bench:
             "SECRET_KEY": secrets.token_urlsafe(32),
             "SITE_URL": self.site,
             "CAMPAIGN_ENV": "production",
-            "MAIL_TRANSPORT": "console",
+            # Production refuses to print mail; nothing listens on port 1 and no mail
+            # worker runs here, so messages stay queued in the outbox, as they would.
+            "MAIL_TRANSPORT": "smtp",
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": "1",
             # One client address signs thousands of times a second here: lift its limit,
             # but keep the limiter in the path so its cost is measured.
             "CAMPAIGN_APPEAL_SIGN_RATE_LIMIT": "10000000 per minute",
@@ -334,6 +338,7 @@ class Bench:
         self.database.create_baseline_table()
 
     def start_servers(self) -> None:
+        assert self.database is not None
         gunicorn = str(BIN / "gunicorn")
         config = str(ROOT / "gunicorn.conf.py")
         servers = [
@@ -492,7 +497,7 @@ class Bench:
         peak_mb = peak_kb / 1024
         per_cpu = written / max(cpu - startup_cpu, 1e-6)
         self.exports[str(rows)] = {
-            "rows": written,
+            "rows": float(written),
             "seconds": round(seconds, 2),
             "rows_per_s": round(written / seconds),
             "cpu_seconds": round(cpu, 2),
@@ -545,10 +550,10 @@ class Bench:
                 add(f"{variant}_flat_{small}_to_{large}", flat, 0.9,
                     rate_ratio=round(at_large["ratio"] / at_small["ratio"], 3))  # fmt: skip
         big, small_export = self.exports[str(large)], self.exports["10000"]
-        add(f"export_rows_per_s@{large}", big["rows_per_cpu_s"] / 100_000, 1.0,
+        add(f"export_rows_per_s@{large}", float(big["rows_per_cpu_s"]) / 100_000, 1.0,
             rows_per_cpu_s=big["rows_per_cpu_s"], rows_per_s_wall=big["rows_per_s"])  # fmt: skip
-        for rows, figures in (("10000", small_export), (str(large), big)):
-            add(f"export_peak_rss@{rows}", figures["peak_rss_mb"] / 150.0, 1.0, at_most=True,
+        for label, figures in (("10000", small_export), (str(large), big)):
+            add(f"export_peak_rss@{label}", figures["peak_rss_mb"] / 150.0, 1.0, at_most=True,
                 peak_rss_mb=figures["peak_rss_mb"])  # fmt: skip
         # "The same peak at 10,000 rows": memory does not grow with the rows (10 % slack).
         add("export_peak_rss_flat", big["peak_rss_mb"] / small_export["peak_rss_mb"], 1.1,
@@ -621,7 +626,8 @@ def main() -> int:
         results = {
             "machine": {"cpus": os.cpu_count(), "quick": quick, "seconds": seconds,
                         "connections": connections,
-                        "database": "postgresql" if bench.database.drop else "sqlite"},
+                        "database": "postgresql" if bench.database and bench.database.drop
+                        else "sqlite"},
             "phases": bench.phases,
             "export": bench.exports,
             "loads": bench.loads,

@@ -7,11 +7,12 @@ the same for every visitor without a cookie are marked `@crowd_cached`, and this
 layer keeps each one's finished response for CROWD_CACHE_SECONDS (default 1 s) per
 process. It is the in-process twin of the proxy micro-cache in deploy/nginx.
 
-Only a GET with no Cookie and no Authorization header is answered from the cache, and
-only a 200 that set no cookie, or set just a fresh session holding a CSRF token, is
-kept. Such a page is kept with its token cut out: every visitor served from it gets a
-token and session cookie of their own, made exactly as Flask-WTF and Flask make them,
-so forms keep working and no two visitors share a token. The key holds the host, the
+Only a GET with no Cookie and no Authorization header is answered from the cache (with
+a Cookie too for views marked `cookies_too`, which never touch the session), and only a
+200 that set no cookie, or set just a fresh session holding a CSRF token, is kept. Such
+a page is kept with its token cut out: every visitor served from it gets a token and
+session cookie of their own, made exactly as Flask-WTF and Flask make them, so forms
+keep working and no two visitors share a token. The key holds the host, the
 scheme, the path, the query string and the request headers the response varies on.
 `If-None-Match` is answered with 304 from the cache too.
 """
@@ -31,6 +32,7 @@ from flask import Flask, current_app, g, request
 from itsdangerous import URLSafeTimedSerializer
 
 CACHEABLE = "campaign.crowd_cache"  # set in the WSGI environ by @crowd_cached views
+ANONYMOUS, EVERYONE = "anonymous", "everyone"  # its values: for visitors without a cookie, or all
 TOKEN = "campaign.crowd_cache.csrf"  # the page's CSRF token, noted after the request
 MAX_ENTRIES = 512
 # Headers of the request that can change a response without being named in its Vary.
@@ -39,16 +41,24 @@ KEY_HEADERS = ("HTTP_HOST", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PROTO", "
 StartResponse = Callable[..., Any]
 
 
-def crowd_cached(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a view whose GET answer is the same for every visitor who has no cookie."""
+def crowd_cached(view: Callable[..., Any] | None = None, *, cookies_too: bool = False) -> Any:
+    """Mark a view whose GET answer is the same for every visitor who has no cookie.
 
-    @wraps(view)
-    def marked(*args: Any, **kwargs: Any) -> Any:
-        if request.method == "GET":
-            request.environ[CACHEABLE] = True
-        return view(*args, **kwargs)
+    `@crowd_cached(cookies_too=True)`: the same for every visitor, cookie or not; for
+    views that never touch the session (the live counters a crowd's browsers poll while
+    holding the session cookie the sign form gave them).
+    """
 
-    return marked
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def marked(*args: Any, **kwargs: Any) -> Any:
+            if request.method == "GET":
+                request.environ[CACHEABLE] = EVERYONE if cookies_too else ANONYMOUS
+            return view(*args, **kwargs)
+
+        return marked
+
+    return mark(view) if view is not None else mark
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,7 @@ class CrowdCache:
         self.ttl = float(app.config.get("CROWD_CACHE_SECONDS", 1.0))
         self.entries: dict[tuple, Entry] = {}
         self.vary: dict[tuple, tuple[str, ...]] = {}
+        self.everyone: set[tuple] = set()  # keys of views marked cookies_too
         self.lock = threading.Lock()
         self.csrf_field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
         self.cookie_name = app.config.get("SESSION_COOKIE_NAME", "session")
@@ -83,7 +94,6 @@ class CrowdCache:
         if (
             self.ttl <= 0
             or environ.get("REQUEST_METHOD") != "GET"
-            or "HTTP_COOKIE" in environ
             or "HTTP_AUTHORIZATION" in environ
         ):
             return self.wsgi_app(environ, start_response)
@@ -93,6 +103,11 @@ class CrowdCache:
             environ.get("QUERY_STRING", ""),
             *(environ.get(name) for name in KEY_HEADERS),
         )
+        if "HTTP_COOKIE" in environ and base not in self.everyone:
+            # Shared with cookie holders only once a `cookies_too` view has said so.
+            if base in self.vary:  # kept, but for visitors without a cookie only
+                return self.wsgi_app(environ, start_response)
+            return self._fill(base, environ, start_response)
         vary = self.vary.get(base)
         if vary is not None:
             entry = self.entries.get((base, *(environ.get(h) for h in vary)))
@@ -104,9 +119,13 @@ class CrowdCache:
         self, entry: Entry, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
         if entry.etag and _etag_matches(environ.get("HTTP_IF_NONE_MATCH"), entry.etag):
-            # Content-Length stays (the length a 200 would have had, as RFC 9110 allows):
-            # without it gunicorn closes the connection after every 304.
-            headers = [(k, v) for k, v in entry.headers if k.lower() != "content-type"]
+            # No Content-Length: some clients would wait for that many bytes of a body a
+            # 304 never has (gunicorn keeps the connection open without it).
+            headers = [
+                (k, v)
+                for k, v in entry.headers
+                if k.lower() not in ("content-type", "content-length")
+            ]
             start_response("304 NOT MODIFIED", headers)
             return []
         headers = entry.headers
@@ -126,10 +145,13 @@ class CrowdCache:
     def _fresh_csrf(self) -> tuple[str, str]:
         """A new raw CSRF token: its signed form for the page and the session cookie holding it."""
         raw = hashlib.sha1(os.urandom(64)).hexdigest()  # as flask_wtf.csrf.generate_csrf
-        secret = self.app.config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key
-        token = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+        token = self._csrf_serializer().dumps(raw)
         session = self.app.session_interface.get_signing_serializer(self.app)  # type: ignore[attr-defined]
         return str(token), str(session.dumps({self.csrf_field: raw}))
+
+    def _csrf_serializer(self) -> URLSafeTimedSerializer:
+        secret = self.app.config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key
+        return URLSafeTimedSerializer(str(secret), salt="wtf-csrf-token")
 
     # --- filling ---------------------------------------------------------------------
 
@@ -143,7 +165,8 @@ class CrowdCache:
         conditional = environ.pop("HTTP_IF_NONE_MATCH", None) if base in self.vary else None
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            if not environ.get(CACHEABLE) or exc_info is not None:
+            mode = environ.get(CACHEABLE)
+            if not mode or exc_info is not None or ("HTTP_COOKIE" in environ and mode != EVERYONE):
                 captured["passed"] = True
                 return start_response(status, headers, exc_info)
             captured["status"], captured["headers"] = status, headers
@@ -161,7 +184,8 @@ class CrowdCache:
             if close is not None:
                 close()
         status, headers = captured["status"], captured["headers"]
-        entry = self._entry(status, headers, body, environ.get(TOKEN))
+        everyone = environ.get(CACHEABLE) == EVERYONE
+        entry = self._entry(status, headers, body, environ.get(TOKEN), everyone)
         if entry is not None:
             self._store(base, environ, headers, entry)
             if conditional is not None:
@@ -170,11 +194,21 @@ class CrowdCache:
         return [body]
 
     def _entry(
-        self, status: str, headers: list[tuple[str, str]], body: bytes, token: str | None
+        self,
+        status: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        token: str | None,
+        everyone: bool = False,
     ) -> Entry | None:
         """What to keep of a finished response, or None if it must not be shared."""
         if not status.startswith("200"):
             return None
+        if everyone and any(
+            k.lower() == "set-cookie" or (k.lower() == "vary" and "cookie" in v.lower())
+            for k, v in headers
+        ):
+            return None  # shared with cookie holders: nothing may depend on the session
         cookie_at, cookie_value = None, ""
         for index, (name, value) in enumerate(headers):
             lowered = name.lower()
@@ -199,8 +233,7 @@ class CrowdCache:
         value = set_cookie.split(";", 1)[0].split("=", 1)[1]
         try:
             session = self.app.session_interface.get_signing_serializer(self.app).loads(value)  # type: ignore[attr-defined]
-            secret = self.app.config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key
-            raw = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").loads(token)
+            raw = self._csrf_serializer().loads(token)
         except Exception:  # noqa: BLE001 - anything unexpected: do not keep the page
             return ""
         return value if session == {self.csrf_field: raw} else ""
@@ -223,14 +256,18 @@ class CrowdCache:
             if len(self.entries) >= MAX_ENTRIES:
                 self.entries.clear()
                 self.vary.clear()
+                self.everyone.clear()
             self.vary[base] = vary
             self.entries[(base, *(environ.get(h) for h in vary))] = entry
+            if environ.get(CACHEABLE) == EVERYONE:
+                self.everyone.add(base)
 
     def clear(self) -> None:
         """Forget every kept response (the counts or the content have just changed here)."""
         with self.lock:
             self.entries.clear()
             self.vary.clear()
+            self.everyone.clear()
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 from conftest import csrf_from
-from flask import Flask, flash, render_template_string, template_rendered
+from flask import Flask, flash, render_template_string, request, template_rendered
 
 from campaign.appeal.models import Supporter
 from campaign.crowdcache import crowd_cached
@@ -147,3 +147,16 @@ def test_a_crowd_holding_the_etag_still_gets_304s_after_the_kept_answer_expires(
     answer = visitor.get("/api/stats.json", headers={"If-None-Match": etag})
     assert answer.status_code == 304
     assert all(entry.expires > 0 for entry in cache.entries.values())  # refilled
+
+
+def test_browsers_holding_a_session_poll_the_counters_from_the_cache(app, client):
+    requests_seen: list[str] = []
+    app.before_request(lambda: requests_seen.append(request.path) and None)
+    client.get("/appeal")  # the sign form gave this browser a session cookie
+    first = client.get("/partials/counters")
+    again = client.get("/partials/counters")
+    assert again.data == first.data and again.headers.getlist("Set-Cookie") == []
+    assert requests_seen == ["/appeal", "/partials/counters"]  # the poll never reached Flask
+    # ... while the page that holds their token is still built for them.
+    client.get("/appeal")
+    assert requests_seen[-1] == "/appeal"

@@ -44,7 +44,7 @@ def wait_port(port: int, process: subprocess.Popen, log: Path, seconds: float = 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise BenchError(f"{process.args[0]} exited early; see {log}")
+            raise BenchError(f"{log.stem} exited early; see {log}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return

@@ -77,7 +77,7 @@ def _crowd_response(parts: tuple[object, ...], mimetype: str, render: Callable[[
 
 
 @bp.get("/partials/counters")
-@crowd_cached
+@crowd_cached(cookies_too=True)
 def partial():
     """The live counters fragment; it polls itself (see templates/counters/_counters.html)."""
     was = request.args.get("was")
@@ -97,7 +97,7 @@ def partial():
 
 
 @bp.get("/api/stats.json")
-@crowd_cached
+@crowd_cached(cookies_too=True)
 def stats():
     """Totals, per kind, per region and per day."""
     counts = current_counts()
