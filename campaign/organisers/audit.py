@@ -43,6 +43,8 @@ ACTIONS: dict[str, str] = {
     "paper.corrected": "Paper batch corrected",
     "paper.withdrawn": "Paper batch withdrawn",
     "supporter.erased": "Supporter erased",
+    "signups.released": "Held sign-ups released (abuse desk)",
+    "signups.invalidated": "Sign-ups invalidated (abuse desk)",
     "supporters.listed": "Supporters listed or searched",
     "supporter.viewed": "Supporter's record viewed",
     "supporters.ceiling": "Refused: personal-data ceiling reached",
