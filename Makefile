@@ -65,7 +65,7 @@ screenshots: $(VENV)/.installed-test ## save screenshots of the main pages at fi
 		tests/browser/test_look_browser.py -k "fits_its_window or own_header"
 	@echo "Screenshots in $(SHOTS)/"
 
-# SPEC 11: the speed budgets as ratios to baselines run in the same series (docs/bench.md).
+# SPEC 11: the speed budgets as ratios to baselines run in the same series (docs/speed.md).
 # BENCH_QUICK=1: about 3 minutes; DEPLOY=1: nginx in front of two app servers.
 bench: $(VENV)/.installed
 	BENCH_QUICK="$(BENCH_QUICK)" DEPLOY="$(DEPLOY)" $(BIN)/python -m bench.run

@@ -1,4 +1,4 @@
-"""`make bench`: the speed budgets of docs/bench.md, measured as ratios to baselines run
+"""`make bench`: the speed budgets of docs/speed.md, measured as ratios to baselines run
 in the same series, on this machine, with the real site under gunicorn.
 
 Environment: BENCH_QUICK=1 (1,000 and 100,000 rows, 5 s runs), BENCH_DATABASE_URL
