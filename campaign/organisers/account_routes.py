@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from flask import Response, flash, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
@@ -11,11 +13,30 @@ from flask_login import current_user
 from campaign.extensions import db, limiter
 from campaign.models import utcnow
 from campaign.organisers import bp
-from campaign.organisers.access import allow
-from campaign.organisers.accounts import all_organisers, failed_logins_since, password_matches
+from campaign.organisers.access import PUBLIC, allow
+from campaign.organisers.accounts import (
+    AccountError,
+    all_organisers,
+    change_role,
+    disable_organiser,
+    enable_organiser,
+    failed_logins_since,
+    password_matches,
+    record_login,
+)
 from campaign.organisers.audit import record_audit
-from campaign.organisers.forms import EnrolForm, PasswordConfirmForm
-from campaign.organisers.models import ADMIN, VIEWER, Organiser
+from campaign.organisers.forms import (
+    AcceptInviteForm,
+    ActionForm,
+    EnrolForm,
+    InviteForm,
+    PasswordConfirmForm,
+    RoleForm,
+)
+from campaign.organisers.invites import InviteUnusable, invite_organiser, open_invite, open_invites
+from campaign.organisers.invites import accept_invite as accept_invite_service
+from campaign.organisers.models import ADMIN, ROLES, VIEWER, Organiser
+from campaign.organisers.sessions import end_every_session, end_this_session, start_session
 from campaign.organisers.two_factor import (
     disable_second_factor,
     enable_second_factor,
@@ -39,14 +60,176 @@ def _me() -> Organiser:
 # --- the admins' list of accounts -------------------------------------------------------
 
 
-@bp.get("/accounts")
-@allow(ADMIN)
-def accounts() -> ResponseReturnValue:
+def _accounts_page(
+    status: int = 200, message: str | None = None, invite_form: InviteForm | None = None
+) -> ResponseReturnValue:
     return render_template(
         "organisers/accounts.html",
         organisers=all_organisers(),
         failed=failed_logins_since(utcnow() - FAILED_LOGINS_SHOWN),
+        invites=open_invites(),
+        invite_form=invite_form or InviteForm(),
+        roles=ROLES,
+        message=message,
+        me=_me(),
+    ), status
+
+
+@bp.get("/accounts")
+@allow(ADMIN)
+def accounts() -> ResponseReturnValue:
+    return _accounts_page()
+
+
+@bp.post("/accounts/invite")
+@allow(ADMIN)
+@limiter.limit("30/hour")
+def invite() -> ResponseReturnValue:
+    form = InviteForm()
+    if not form.validate():
+        return _accounts_page(422, "The invitation was not sent.", invite_form=form)
+    try:
+        sent = invite_organiser(form.email.data, form.role.data, by=_me())
+    except AccountError as exc:
+        db.session.rollback()
+        form.email.errors = [str(exc)]
+        return _accounts_page(422, "The invitation was not sent.", invite_form=form)
+    record_audit("organiser.invited", _me().email, target=sent.email, role=sent.role)
+    db.session.commit()
+    flash(f"Invitation sent to {sent.email} as {sent.role}; the link works for 72 hours.", "info")
+    return redirect(url_for("organisers.accounts"))
+
+
+def _account(organiser_id: int) -> Organiser:
+    return db.get_or_404(Organiser, organiser_id)
+
+
+def _change(
+    organiser_id: int,
+    change: Callable[[Organiser], dict[str, Any] | None],
+    action: str,
+    done: str,
+) -> ResponseReturnValue:
+    """One admin change to an account: apply, audit and commit, or refuse with the reason."""
+    organiser = _account(organiser_id)
+    ActionForm()  # CSRF is checked for every POST by CSRFProtect
+    try:
+        details = change(organiser) or {}
+    except AccountError as exc:
+        db.session.rollback()
+        return _accounts_page(409, str(exc))
+    me = _me()
+    record_audit(action, me.email, target=organiser.email, **details)
+    db.session.commit()
+    flash(done.format(email=organiser.email), "info")
+    if organiser.id == me.id and me.get_id() != session.get("_user_id"):
+        end_this_session()  # an admin who signed themselves out (or disabled themselves)
+        return redirect(url_for("organisers.login"))
+    return redirect(url_for("organisers.accounts"))
+
+
+@bp.post("/accounts/<int:organiser_id>/role")
+@allow(ADMIN)
+def account_role(organiser_id: int) -> ResponseReturnValue:
+    form = RoleForm()
+    if not form.validate():
+        # Only the four roles exist: anything else in the form is refused, not stored.
+        return _accounts_page(422, "Choose one of the roles listed.")
+
+    def give_role(organiser: Organiser) -> dict[str, Any]:
+        old = change_role(organiser, form.role.data)
+        return {"from": old, "to": organiser.role}
+
+    return _change(organiser_id, give_role, "organiser.role_changed", "{email} has a new role.")
+
+
+@bp.post("/accounts/<int:organiser_id>/disable")
+@allow(ADMIN)
+def account_disable(organiser_id: int) -> ResponseReturnValue:
+    return _change(
+        organiser_id,
+        disable_organiser,  # type: ignore[arg-type]
+        "organiser.disabled",
+        "{email} is disabled and signed out everywhere.",
     )
+
+
+@bp.post("/accounts/<int:organiser_id>/enable")
+@allow(ADMIN)
+def account_enable(organiser_id: int) -> ResponseReturnValue:
+    return _change(
+        organiser_id,
+        enable_organiser,  # type: ignore[arg-type]
+        "organiser.enabled",
+        "{email} can log in again.",
+    )
+
+
+@bp.post("/accounts/<int:organiser_id>/sign-out")
+@allow(ADMIN)
+def account_sign_out(organiser_id: int) -> ResponseReturnValue:
+    return _change(
+        organiser_id,
+        end_every_session,  # type: ignore[arg-type]
+        "organiser.signed_out",
+        "Every session of {email} has ended.",
+    )
+
+
+@bp.post("/accounts/<int:organiser_id>/reset-two-factor")
+@allow(ADMIN)
+def account_reset_two_factor(organiser_id: int) -> ResponseReturnValue:
+    def reset(organiser: Organiser) -> None:
+        disable_second_factor(organiser)
+        end_every_session(organiser)
+
+    return _change(
+        organiser_id,
+        reset,
+        "2fa.reset",
+        "{email} logs in with the password alone until they set up two-factor again.",
+    )
+
+
+# --- accepting an invitation ------------------------------------------------------------
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@allow(PUBLIC)
+@limiter.limit("10/minute", methods=["POST"])
+def accept_invite(token: str) -> ResponseReturnValue:
+    try:
+        invitation = open_invite(token)
+    except InviteUnusable as exc:
+        return render_template("organisers/invite_unusable.html", message=str(exc)), exc.status
+    form = AcceptInviteForm()  # reads name and passwords only: the role is the invitation's
+    status = 200
+    if form.validate_on_submit():
+        try:
+            organiser = accept_invite_service(invitation, form.name.data, form.password.data)
+        except InviteUnusable as exc:
+            db.session.rollback()
+            return render_template("organisers/invite_unusable.html", message=str(exc)), 410
+        except AccountError as exc:
+            db.session.rollback()
+            form.password.errors = [str(exc)]
+            return render_template("organisers/invite.html", form=form, invitation=invitation), 422
+        record_audit(
+            "organiser.invite_accepted",
+            organiser.email,
+            target=f"organiser:{organiser.id}",
+            role=organiser.role,
+            invited_by=invitation.invited_by,
+        )
+        start_session(organiser)
+        record_login(organiser)
+        record_audit("login", organiser.email, via="invitation")
+        db.session.commit()
+        flash(f"Welcome, {organiser.name}. Your account is ready.", "info")
+        return redirect(url_for("organisers.dashboard"))
+    if form.is_submitted():
+        status = 422
+    return render_template("organisers/invite.html", form=form, invitation=invitation), status
 
 
 # --- one's own second factor ------------------------------------------------------------

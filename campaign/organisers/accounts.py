@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from campaign.extensions import db
 from campaign.models import utcnow
-from campaign.organisers.models import ROLES, AuditRecord, Organiser
+from campaign.organisers.models import ADMIN, ROLES, AuditRecord, Organiser
 from campaign.organisers.sessions import end_every_session
 
 MIN_PASSWORD_LENGTH = 12
@@ -34,6 +34,10 @@ def _dummy_hash() -> str:
 
 class AccountError(ValueError):
     """An account change was refused; the message says why."""
+
+
+class LastAdmin(AccountError):
+    """The change would leave no active admin."""
 
 
 def hash_password(password: str) -> str:
@@ -100,10 +104,45 @@ def set_password(organiser: Organiser, password: str) -> None:
     end_every_session(organiser)
 
 
+def _other_active_admins(organiser: Organiser) -> int:
+    # The rows are locked (on PostgreSQL) so two admins demoting each other at the same
+    # moment cannot both see "one other admin" and leave none.
+    ids = db.session.scalars(
+        sa.select(Organiser.id)
+        .where(Organiser.role == ADMIN, Organiser.active.is_(True), Organiser.id != organiser.id)
+        .with_for_update()
+    ).all()
+    return len(ids)
+
+
+def _keep_an_admin(organiser: Organiser, what: str) -> None:
+    if organiser.role == ADMIN and organiser.active and _other_active_admins(organiser) == 0:
+        raise LastAdmin(
+            f"{organiser.email} is the only active admin: {what} would leave nobody able to "
+            "manage accounts. Make another admin first."
+        )
+
+
 def disable_organiser(organiser: Organiser) -> None:
     """Disable the account: it can no longer log in, and its sessions end."""
+    _keep_an_admin(organiser, "disabling it")
     organiser.active = False
     end_every_session(organiser)
+
+
+def enable_organiser(organiser: Organiser) -> None:
+    """Let a disabled account log in again (with its old password and second factor)."""
+    organiser.active = True
+
+
+def change_role(organiser: Organiser, role: str) -> str:
+    """Give the account another role; returns the old one (the caller commits)."""
+    if role not in ROLES:
+        raise AccountError(f"The role must be one of: {', '.join(ROLES)}.")
+    if role != ADMIN:
+        _keep_an_admin(organiser, "taking its admin role")
+    old, organiser.role = organiser.role, role
+    return old
 
 
 def attempt_login(email: str, password: str) -> Organiser | None:

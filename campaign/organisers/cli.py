@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask organisers create|list|disable|set-password` and
+"""Command-line tasks: `flask organisers create|list|disable|enable|set-password` and
 `flask supporters export|import`. Every change and every export is audit-logged as "cli"."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from campaign.organisers.accounts import (
     AccountError,
     create_organiser,
     disable_organiser,
+    enable_organiser,
     find_organiser,
     set_password,
 )
@@ -98,10 +99,27 @@ def list_organisers() -> None:
 def disable(email: str) -> None:
     """Disable an account: it cannot log in and its sessions end."""
     organiser = _organiser_or_fail(email)
-    disable_organiser(organiser)
+    try:
+        disable_organiser(organiser)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
     record_audit("organiser.disabled", CLI_ACTOR, target=organiser.email)
     db.session.commit()
     click.echo(f"Disabled {organiser.email}.")
+
+
+@bp.cli.command("enable")
+@click.argument("email")
+def enable(email: str) -> None:
+    """Let a disabled account log in again."""
+    organiser = _organiser_or_fail(email)
+    if organiser.active:
+        click.echo(f"{organiser.email} is already active.")
+        return
+    enable_organiser(organiser)
+    record_audit("organiser.enabled", CLI_ACTOR, target=organiser.email)
+    db.session.commit()
+    click.echo(f"Enabled {organiser.email}.")
 
 
 @bp.cli.command("set-password")

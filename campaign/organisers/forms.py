@@ -81,6 +81,60 @@ class PasswordConfirmForm(FlaskForm):
     )
 
 
+ROLE_CHOICES = _choices(
+    ("viewer", "Viewer: numbers and queue counts, no personal data"),
+    ("moderator", "Moderator: reviews groups"),
+    ("organiser", "Organiser: consented contacts, their export"),
+    ("admin", "Admin: everything, accounts and the audit log"),
+)
+
+
+class InviteForm(FlaskForm):
+    email = StringField(
+        "E-mail address",
+        filters=[clean_line],
+        validators=[
+            DataRequired("Enter the address to invite."),
+            Length(max=254),
+            NoControlCharacters(),
+        ],
+    )
+    role = SelectField("Role", choices=ROLE_CHOICES, default="viewer")
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class AcceptInviteForm(FlaskForm):
+    name = StringField(
+        "Your name",
+        description="How other organisers see you.",
+        filters=[clean_line],
+        validators=[DataRequired("Enter your name."), Length(max=100), NoControlCharacters()],
+    )
+    password = PasswordField(
+        "Password",
+        description=f"At least {MIN_PASSWORD_LENGTH} characters; a few words make a good one.",
+        validators=[
+            DataRequired("Choose a password."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=f"The password must be {MIN_PASSWORD_LENGTH} to "
+                f"{MAX_PASSWORD_LENGTH} characters.",
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        "Password again",
+        validators=[
+            DataRequired("Enter the password again."),
+            EqualTo("password", "The two passwords differ."),
+        ],
+    )
+
+
 class PasswordChangeForm(FlaskForm):
     current = PasswordField(
         "Current password",

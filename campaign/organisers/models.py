@@ -74,6 +74,26 @@ class Organiser(UserMixin, db.Model):
         return f"{self.id}:{self.session_generation}"
 
 
+class OrganiserInvite(db.Model):
+    """An admin's invitation to join the room: a one-time link, kept only as a hash."""
+
+    __tablename__ = "organiser_invites"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role IN ('viewer', 'moderator', 'organiser', 'admin')", name="role_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)  # lower-cased
+    role: Mapped[str] = mapped_column(sa.String(10))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    invited_by: Mapped[str] = mapped_column(sa.String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+
 class RecoveryCode(db.Model):
     """A one-time code that stands in for the second factor; only its hash is kept."""
 
