@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
         counters,
         events,
         groups,
+        news,
         organisers,
         paper,
         programme,
@@ -106,7 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.mail import init_inline_sender
 
     app.register_blueprint(programme.bp)
-    for feature in (appeal, groups, counters, organisers, share, events, bulletins, paper):
+    for feature in (appeal, groups, counters, organisers, share, events, bulletins, paper, news):
         feature.init_app(app)
     app.register_blueprint(mail_bp)
     init_inline_sender(app)

@@ -20,7 +20,12 @@ from sqlalchemy.orm import aliased
 from campaign.appeal.models import Supporter
 from campaign.email_address import normalise_email
 from campaign.extensions import db
-from campaign.mail.services import delete_mail_to, queue_email, recently_mailed
+from campaign.mail.services import (
+    delete_mail_to,
+    queue_email,
+    recently_mailed,
+    withdraw_bulk_mail_to,
+)
 from campaign.models import utcnow
 from campaign.personal_data import erase_everywhere
 from campaign.regions import AREA_NAMES, OUTSIDE_UK, region_for_postcode
@@ -530,6 +535,8 @@ def unsubscribe(supporter: Supporter) -> bool:
     supporter.bulletin_consent = False
     if supporter.unsubscribed_at is None:
         supporter.unsubscribed_at = utcnow()
+    # A bulletin still queued for them (a large one takes a while) is not sent after all.
+    withdraw_bulk_mail_to(supporter.email)
     return was_subscribed
 
 

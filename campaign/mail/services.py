@@ -239,6 +239,20 @@ def delete_mail_to(addresses: list[str]) -> int:
     return int(result.rowcount or 0)
 
 
+def withdraw_bulk_mail_to(address: str) -> int:
+    """Delete bulk messages (bulletins) still queued for an address that unsubscribed."""
+    result = db.session.execute(
+        sa.delete(OutboxMessage)
+        .where(
+            sa.func.lower(OutboxMessage.recipient) == address.lower(),
+            OutboxMessage.lane == BULK,
+            OutboxMessage.status == QUEUED,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
 @scheduled_job("delete-old-mail-bodies", every=dt.timedelta(hours=6))
 def delete_old_mail_bodies(now: dt.datetime) -> str:
     """Every 6 hours: blank the bodies of messages sent (or given up) over 30 days ago."""

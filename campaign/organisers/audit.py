@@ -53,6 +53,8 @@ ACTIONS: dict[str, str] = {
     "bulletin.sent": "Bulletin sent",
     "bulletin.scheduled": "Bulletin scheduled",
     "bulletin.cancelled": "Bulletin schedule cancelled",
+    "news.published": "News post published",
+    "news.unpublished": "News post unpublished",
     "event.created": "Event created",
     "event.updated": "Event changed",
     "event.cancelled": "Event cancelled",
