@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from campaign import ratelimit  # noqa: F401  (registers the campaign:// rate-limit storage)
+from campaign.closure import init_closure
 from campaign.config import load_config
 from campaign.content import init_content
 from campaign.errors import init_errors
@@ -46,6 +47,7 @@ def create_app(
     init_security(app)
     init_errors(app)
     init_scheduler(app)
+    init_closure(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     return app
