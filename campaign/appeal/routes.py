@@ -57,6 +57,7 @@ from campaign.appeal.services import (
 )
 from campaign.closure import closes_with_campaign
 from campaign.content import current_content
+from campaign.crowdcache import crowd_cached
 from campaign.errors import HTMX_SWAPPED_ERRORS
 from campaign.extensions import csrf, db, limiter
 from campaign.htmx import is_htmx, render_page_or_fragment
@@ -127,6 +128,7 @@ def _supporter(purpose: str, token: str, max_age: int | None) -> Supporter:
 
 
 @bp.route("/appeal", methods=["GET", "POST"], endpoint="sign")
+@crowd_cached
 @limiter.limit(SIGN_LIMIT, methods=["POST"])
 @closes_with_campaign
 def sign() -> Response | str:

@@ -6,6 +6,7 @@ so that a status change, its GroupEvent, its e-mails and its tally land in one t
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 import unicodedata
@@ -320,6 +321,9 @@ def approve_group(group: Group, by: str) -> None:
     )
     _record(group, APPROVED, by=by)
     count_group(group, +1)
+    if group.fee_pence is not None and group.fee_due_on is None:
+        # A union's first fee falls due on approval, unless a payment is already recorded.
+        group.fee_due_on = add_year(group.fee_paid_on) if group.fee_paid_on else now.date()
     _email_contact(group, "Your group's affiliation is approved", "approved")
 
 
@@ -345,6 +349,12 @@ def reject_group(group: Group, reason: str, by: str) -> None:
     _email_contact(group, "About your group's affiliation", "rejected", reason=reason)
 
 
+def add_year(day: dt.date) -> dt.date:
+    """The same day a year later (29 February becomes 28 February)."""
+    year = day.year + 1
+    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
+
+
 def record_fee_paid(group: Group, paid_on: dt.date | None, by: str) -> None:
     """Record the day a national trade union paid its affiliation fee (None clears it)."""
     if group.fee_pence is None:
@@ -352,6 +362,9 @@ def record_fee_paid(group: Group, paid_on: dt.date | None, by: str) -> None:
     if paid_on is not None and paid_on > utcnow().date():
         raise ValueError("The payment date cannot be in the future.")
     group.fee_paid_at = dt.datetime.combine(paid_on, dt.time()) if paid_on else None
+    # The next fee falls due a year on (docs/groups.md); cleared, it is due from approval.
+    approved_on = group.approved_at.date() if group.approved_at else None
+    group.fee_due_on = add_year(paid_on) if paid_on else approved_on
     note = f"Fee paid on {paid_on.isoformat()}" if paid_on else "Fee payment cleared"
     _record(group, group.status, note=note, by=by)
     db.session.flush()
