@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from campaign import ratelimit  # noqa: F401  (registers the campaign:// rate-limit storage)
+from campaign.closure import init_closure
 from campaign.config import load_config
 from campaign.content import init_content
 from campaign.crowdcache import init_crowd_cache
@@ -47,6 +48,7 @@ def create_app(
     init_security(app)
     init_errors(app)
     init_scheduler(app)
+    init_closure(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     init_crowd_cache(app)
