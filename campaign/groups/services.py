@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from campaign.closure import anonymise_due, anonymised_email_expression, not_yet_anonymised
 from campaign.content import current_content
 from campaign.email_address import normalise_email
 from campaign.extensions import db
@@ -523,3 +524,36 @@ def purge_unconfirmed_groups_job(now: dt.datetime) -> str:
     """Hourly: delete affiliations whose contact never confirmed within 30 days."""
     count = purge_unconfirmed_groups(UNCONFIRMED_KEPT_DAYS, now)
     return f"purged {count} unconfirmed group{'' if count == 1 else 's'}"
+
+
+@scheduled_job("anonymise-group-contacts-after-close", every=dt.timedelta(hours=1))
+def anonymise_group_contacts_job(now: dt.datetime) -> str:
+    """Once the closed campaign's date has come: strip groups of their people's details.
+
+    The groups themselves (name, kind, region, status) are public and stay, with the
+    counts; their contacts' and representatives' names, addresses and phones go.
+    """
+    if not anonymise_due(now):
+        return "not due"
+    anonymous = anonymised_email_expression(Group.id)
+    result = db.session.execute(
+        sa.update(Group)
+        .where(not_yet_anonymised(Group.contact_email))
+        .values(
+            contact_name="",
+            contact_email=anonymous,
+            contact_email_canonical=anonymous,
+            contact_phone=None,
+            ip_hash=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.update(GroupRepresentative)
+        .where(not_yet_anonymised(GroupRepresentative.email))
+        .values(name="", email=anonymised_email_expression(GroupRepresentative.id))
+        .execution_options(synchronize_session=False)
+    )
+    return (
+        f"anonymised the contacts of {result.rowcount} group{'' if result.rowcount == 1 else 's'}"
+    )
