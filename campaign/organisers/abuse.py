@@ -101,6 +101,8 @@ def desk() -> str:
 @allow(MODERATOR)
 def preview_page() -> Response | str:
     form = SelectionForm(request.args)
+    if not request.args:  # nothing chosen yet: the page says where to choose a set
+        return render_template("organisers/abuse_preview.html", form=form, result=None)
     if not form.validate():
         return render_template("organisers/abuse_preview.html", form=form, result=None), 400
     result = preview(form.selection(), form.action.data, utcnow())
