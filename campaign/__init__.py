@@ -12,8 +12,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from campaign import ratelimit  # noqa: F401  (registers the campaign:// rate-limit storage)
+from campaign.closure import init_closure
 from campaign.config import load_config
 from campaign.content import init_content
+from campaign.crowdcache import init_crowd_cache
 from campaign.errors import init_errors
 from campaign.extensions import csrf, db, limiter, mailer, migrate
 from campaign.scheduler import init_scheduler
@@ -46,8 +48,10 @@ def create_app(
     init_security(app)
     init_errors(app)
     init_scheduler(app)
+    init_closure(app)
     _register_blueprints(app)
     _register_template_helpers(app)
+    init_crowd_cache(app)
     return app
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app, g, has_request_context, render_template
 from flask_mail import Message
 
+from campaign.closure import anonymise_due
 from campaign.extensions import db, mailer
 from campaign.mail.models import BULK, FAILED, PRIORITY, QUEUED, SENDING, SENT, OutboxMessage
 from campaign.models import utcnow
@@ -268,3 +269,14 @@ def delete_old_mail_bodies(now: dt.datetime) -> str:
         .execution_options(synchronize_session=False)
     )
     return f"deleted the bodies of {result.rowcount} old messages"
+
+
+@scheduled_job("delete-mail-after-close", every=dt.timedelta(hours=1))
+def delete_mail_after_close(now: dt.datetime) -> str:
+    """Once the closed campaign's date has come: delete every message, sent or not."""
+    if not anonymise_due(now):
+        return "not due"
+    result = db.session.execute(
+        sa.delete(OutboxMessage).execution_options(synchronize_session=False)
+    )
+    return f"deleted {result.rowcount} messages"

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, make_response, render_template, request
 
 from campaign.content import current_content
+from campaign.crowdcache import crowd_cached
 from campaign.extensions import db
 from campaign.news.services import public_post, published_posts, tagged_posts
 from campaign.programme import bp
@@ -13,6 +14,7 @@ from campaign.ratelimit import redis_reachable
 
 
 @bp.get("/")
+@crowd_cached
 def home():
     content = current_content()
     return render_template(
@@ -24,6 +26,7 @@ def home():
 
 
 @bp.get("/programme")
+@crowd_cached
 def programme():
     return render_template("programme/programme.html", programme=current_content().programme)
 
