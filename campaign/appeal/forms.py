@@ -64,7 +64,10 @@ def _choices(pairs: dict[str, str]) -> list[Any]:
 def _line(label: str, max_length: int, required: bool | None = False, **kw: Any) -> StringField:
     # required=None: neither required nor optional, for fields whose own method decides.
     # DataRequired, not InputRequired: it sees the value after trimming, so "   " is empty.
-    first = {True: [DataRequired(f"Enter your {label.lower()}.")], False: [Optional()]}
+    first: dict[bool | None, list[Any]] = {
+        True: [DataRequired(f"Enter your {label.lower()}.")],
+        False: [Optional()],
+    }
     return StringField(
         label,
         filters=[clean_line],

@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from campaign.appeal import bp
 from campaign.appeal.forms import (
@@ -136,7 +137,7 @@ def _supporter(purpose: str, token: str, max_age: int | None) -> Supporter:
 @crowd_cached
 @limiter.limit(SIGN_LIMIT, methods=["POST"])
 @closes_with_campaign
-def sign() -> Response | str:
+def sign() -> ResponseReturnValue:
     form = SignForm()
     if request.method == "GET":
         ref = request.args.get("ref")
@@ -161,7 +162,7 @@ def sign() -> Response | str:
     return _signed(outcome)
 
 
-def _signed(outcome: SignOutcome) -> Response:
+def _signed(outcome: SignOutcome) -> ResponseReturnValue:
     if is_htmx():
         return render_page_or_fragment(
             "appeal/thanks.html", "appeal/_thanks.html", **_thanks_context(outcome)
@@ -199,7 +200,7 @@ def region() -> str:
 
 @bp.route("/appeal/confirm/<token>", methods=["GET", "POST"])
 @limiter.limit(TOKEN_LIMIT)
-def confirm(token: str) -> Response:
+def confirm(token: str) -> ResponseReturnValue:
     supporter = _supporter(CONFIRM, token, CONFIRM_MAX_AGE)
     if supporter.signed_at is None:
         abort(_link_problem(SupporterGone()))
@@ -226,7 +227,7 @@ def confirm(token: str) -> Response:
 @bp.route("/bulletin", methods=["GET", "POST"], endpoint="bulletin")
 @limiter.limit(SIGN_LIMIT, methods=["POST"])
 @closes_with_campaign
-def bulletin() -> Response | str:
+def bulletin() -> ResponseReturnValue:
     form = BulletinForm()
     if request.method == "GET":
         return render_template("appeal/bulletin.html", bulletin_form_obj=form)
@@ -241,7 +242,7 @@ def bulletin() -> Response | str:
     return _subscribed()
 
 
-def _subscribed() -> Response:
+def _subscribed() -> ResponseReturnValue:
     if is_htmx():
         return render_page_or_fragment(
             "appeal/bulletin.html", "appeal/_bulletin.html", bulletin_done=True
@@ -256,7 +257,7 @@ def bulletin_thanks() -> str:
 
 @bp.route("/bulletin/confirm/<token>", methods=["GET", "POST"])
 @limiter.limit(TOKEN_LIMIT)
-def bulletin_confirm(token: str) -> Response:
+def bulletin_confirm(token: str) -> ResponseReturnValue:
     supporter = _supporter(BULLETIN_CONFIRM, token, CONFIRM_MAX_AGE)
     form = ButtonForm()
     if request.method == "POST":
@@ -311,7 +312,7 @@ def _my_data_action(token: str) -> Supporter:
 
 @bp.post("/my-data/<token>/bulletin")
 @limiter.limit(TOKEN_LIMIT)
-def my_data_bulletin(token: str) -> Response:
+def my_data_bulletin(token: str) -> ResponseReturnValue:
     supporter = _my_data_action(token)
     action = request.form.get("action")
     if action == "unsubscribe":
@@ -329,7 +330,7 @@ def my_data_bulletin(token: str) -> Response:
 
 @bp.post("/my-data/<token>/display")
 @limiter.limit(TOKEN_LIMIT)
-def my_data_display(token: str) -> Response:
+def my_data_display(token: str) -> ResponseReturnValue:
     supporter = _my_data_action(token)
     show = request.form.get("show")
     if show not in {"0", "1"}:
@@ -348,7 +349,7 @@ def my_data_display(token: str) -> Response:
 @bp.post("/my-data/<token>/sign")
 @limiter.limit(TOKEN_LIMIT)
 @closes_with_campaign
-def my_data_sign(token: str) -> Response:
+def my_data_sign(token: str) -> ResponseReturnValue:
     supporter = _supporter(MY_DATA, token, MY_DATA_MAX_AGE)
     form = DetailsForm()
     if not form.validate_on_submit():
@@ -361,7 +362,7 @@ def my_data_sign(token: str) -> Response:
 
 @bp.route("/my-data/<token>/erase", methods=["GET", "POST"])
 @limiter.limit(TOKEN_LIMIT)
-def my_data_erase(token: str) -> Response:
+def my_data_erase(token: str) -> ResponseReturnValue:
     supporter = _supporter(MY_DATA, token, MY_DATA_MAX_AGE)
     form = ButtonForm()
     if request.method == "POST":
@@ -379,7 +380,7 @@ def my_data_erase(token: str) -> Response:
 
 @bp.post("/my-data/<token>/renew")
 @limiter.limit(TOKEN_LIMIT)
-def my_data_renew(token: str) -> Response:
+def my_data_renew(token: str) -> ResponseReturnValue:
     """Send a fresh manage-my-data link to the owner of an expired one."""
     if not ButtonForm().validate_on_submit():
         abort(400)

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 
 from flask import Response, abort, current_app, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 
 from campaign.appeal.services import recent_public_signers
 from campaign.charts import bar_chart, day_chart, day_series
@@ -43,6 +44,7 @@ def _fingerprint() -> str:
     cache = counts_cache()
     if cache.fingerprint is None:
         env = current_app.jinja_env
+        assert env.loader is not None  # Flask always gives the app a template loader
         source = env.loader.get_source(env, "counters/_counters.html")[0]
         content = current_content()
         settings = json.dumps(
@@ -54,7 +56,9 @@ def _fingerprint() -> str:
     return cache.fingerprint
 
 
-def _crowd_response(parts: tuple[object, ...], mimetype: str, render: Callable[[], str]):
+def _crowd_response(
+    parts: tuple[object, ...], mimetype: str, render: Callable[[], str]
+) -> Response:
     """A public, short-lived, conditional response whose ETag is a digest of `parts`."""
     seconds = poll_seconds()
     digest = repr((parts, seconds, _fingerprint())).encode()
@@ -79,7 +83,7 @@ def _crowd_response(parts: tuple[object, ...], mimetype: str, render: Callable[[
 
 @bp.get("/partials/counters")
 @crowd_cached(cookies_too=True)
-def partial():
+def partial() -> ResponseReturnValue:
     """The live counters fragment; it polls itself (see templates/counters/_counters.html)."""
     was = request.args.get("was")
     counts = current_counts()
@@ -99,7 +103,7 @@ def partial():
 
 @bp.get("/api/stats.json")
 @crowd_cached(cookies_too=True)
-def stats():
+def stats() -> ResponseReturnValue:
     """Totals, per kind, per region and per day."""
     counts = current_counts()
     return _crowd_response(
@@ -110,7 +114,7 @@ def stats():
 
 
 @bp.get("/api/groups.json")
-def groups_json():
+def groups_json() -> ResponseReturnValue:
     """The public directory of approved groups, optionally of one kind or region."""
     kind = request.args.get("kind") or None
     region = request.args.get("region") or None
@@ -128,7 +132,7 @@ def groups_json():
 
 
 @bp.get("/api/openapi.json")
-def openapi():
+def openapi() -> ResponseReturnValue:
     """The OpenAPI 3.1 document describing the JSON API."""
     document = openapi_document(current_content().campaign["campaign"]["name"])
     response = Response(json.dumps(document, indent=2), mimetype="application/json")
@@ -139,7 +143,7 @@ def openapi():
 
 
 @bp.get("/numbers")
-def numbers():
+def numbers() -> ResponseReturnValue:
     """The public numbers page: counters, charts by region and by day, recent signers."""
     counts = current_counts()
     series = day_series({d.day: d.signatures for d in counts.days}, utcnow().date())
@@ -155,7 +159,7 @@ def numbers():
 
 
 @bp.get("/numbers/log")
-def count_log():
+def count_log() -> ResponseReturnValue:
     """The public count log: a daily, hash-chained record of the numbers, and how to check it."""
     entries = log_entries()
     response = make_response(
@@ -172,7 +176,7 @@ def count_log():
 
 
 @bp.get("/numbers/log.json")
-def count_log_json():
+def count_log_json() -> ResponseReturnValue:
     """Every entry of the count log, oldest first, exactly as stored."""
     body = {"format": FORMAT, "entries": log_entries()}
     response = Response(

@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from campaign.appeal.services import SignatureDetails, sign_appeal
 from campaign.events import bp
@@ -141,7 +142,7 @@ def event(slug: str) -> str:
 
 @bp.post("/events/<slug>/rsvp")
 @limiter.limit(_post_limit)
-def rsvp_ask(slug: str) -> Response:
+def rsvp_ask(slug: str) -> ResponseReturnValue:
     event = _event_or_404(slug)
     form = RsvpForm()
     if form.website.data:  # the honeypot: told it worked, nothing stored or sent
@@ -174,7 +175,7 @@ def rsvp_ask(slug: str) -> Response:
     )
 
 
-def _asked(event: Event) -> Response:
+def _asked(event: Event) -> ResponseReturnValue:
     if is_htmx():
         return render_page_or_fragment(
             "events/event.html", "events/_rsvp.html", **_event_context(event, asked=True)
@@ -193,7 +194,7 @@ def rsvp_sent(slug: str) -> str:
 
 @bp.route("/events/confirm/<token>", methods=["GET", "POST"])
 @limiter.limit(_post_limit, methods=["POST"])
-def confirm(token: str) -> Response:
+def confirm(token: str) -> ResponseReturnValue:
     rsvp = _rsvp(RSVP_CONFIRM, token, RSVP_CONFIRM_MAX_AGE)
     form = ButtonForm()
     problem = None
@@ -215,7 +216,7 @@ def confirm(token: str) -> Response:
 
 @bp.route("/events/rsvp/<token>", methods=["GET", "POST"])
 @limiter.limit(_post_limit, methods=["POST"])
-def rsvp(token: str) -> Response:
+def rsvp(token: str) -> ResponseReturnValue:
     """Someone's own reply: see what we hold, give up the place, or erase it all."""
     reply = _rsvp(RSVP_MANAGE, token, None)
     form = ButtonForm()
@@ -243,8 +244,7 @@ def rsvp(token: str) -> Response:
 
 def _calendar_response(body: str, filename: str) -> Response:
     response = make_response(body)
-    response.mimetype = "text/calendar"
-    response.charset = "utf-8"
+    response.mimetype = "text/calendar"  # Werkzeug adds "; charset=utf-8" to text types
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

@@ -54,7 +54,7 @@ FAILED_LOGINS_SHOWN = dt.timedelta(hours=24)
 
 
 def _me() -> Organiser:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
 
 
 # --- the admins' list of accounts -------------------------------------------------------
@@ -148,7 +148,7 @@ def account_role(organiser_id: int) -> ResponseReturnValue:
 def account_disable(organiser_id: int) -> ResponseReturnValue:
     return _change(
         organiser_id,
-        disable_organiser,  # type: ignore[arg-type]
+        disable_organiser,
         "organiser.disabled",
         "{email} is disabled and signed out everywhere.",
     )
@@ -159,7 +159,7 @@ def account_disable(organiser_id: int) -> ResponseReturnValue:
 def account_enable(organiser_id: int) -> ResponseReturnValue:
     return _change(
         organiser_id,
-        enable_organiser,  # type: ignore[arg-type]
+        enable_organiser,
         "organiser.enabled",
         "{email} can log in again.",
     )
@@ -170,7 +170,7 @@ def account_enable(organiser_id: int) -> ResponseReturnValue:
 def account_sign_out(organiser_id: int) -> ResponseReturnValue:
     return _change(
         organiser_id,
-        end_every_session,  # type: ignore[arg-type]
+        end_every_session,
         "organiser.signed_out",
         "Every session of {email} has ended.",
     )

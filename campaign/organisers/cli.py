@@ -7,6 +7,7 @@ import datetime as dt
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import click
 import sqlalchemy as sa
@@ -144,7 +145,11 @@ supporters_cli = AppGroup("supporters", help="Export and import the supporter li
 YES_NO = click.Choice(["yes", "no"])
 
 
-def _counted(rows: Iterable[tuple], bar: click.progressbar, every: int = 1000) -> Iterator[tuple]:
+class _Progress(Protocol):
+    def update(self, n_steps: int) -> None: ...
+
+
+def _counted(rows: Iterable[tuple], bar: _Progress, every: int = 1000) -> Iterator[tuple]:
     done = 0
     for row in rows:
         yield row

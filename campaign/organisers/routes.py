@@ -94,7 +94,7 @@ AUDIT_PAGE_SIZE = 100
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _first_error(form) -> str:
+def _first_error(form: FlaskForm) -> str:
     for errors in form.errors.values():
         if errors:
             return errors[0]
@@ -107,7 +107,7 @@ def _first_error(form) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @allow(PUBLIC)
 @limiter.limit("10/minute;50/hour", methods=["POST"])
-def login():
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("organisers.dashboard"))
     form = LoginForm()
@@ -158,7 +158,7 @@ def throttled_message(seconds: int) -> str:
 @bp.route("/login/code", methods=["GET", "POST"])
 @allow(PUBLIC)
 @limiter.limit("10/minute;50/hour", methods=["POST"])
-def login_code():
+def login_code() -> ResponseReturnValue:
     """The second step of a log-in: a code from the app, or a recovery code."""
     pending = pending_second_step()
     if pending is None:
@@ -205,7 +205,7 @@ def login_code():
 
 @bp.post("/logout")
 @allow(VIEWER)
-def logout():
+def logout() -> ResponseReturnValue:
     # Every session of the account ends, not only this browser's: a copy of the cookie
     # saved elsewhere (a shared computer, a stolen cookie) dies with it.
     end_every_session(current_user._get_current_object())
@@ -219,7 +219,7 @@ def logout():
 @bp.route("/password", methods=["GET", "POST"])
 @allow(VIEWER)
 @limiter.limit("10/minute", methods=["POST"])
-def change_password():
+def change_password() -> ResponseReturnValue:
     form = PasswordChangeForm()
     status = 200
     if form.validate_on_submit():
@@ -243,7 +243,7 @@ def change_password():
 
 @bp.get("/")
 @allow(VIEWER)
-def dashboard():
+def dashboard() -> ResponseReturnValue:
     organiser: Organiser = current_user._get_current_object()
     numbers = dashboard_numbers()
     # Referrers are people: organisers see those who agreed to contact, viewers and
@@ -374,7 +374,7 @@ def fee(group_id: int) -> ResponseReturnValue:
 
 @bp.get("/supporters")
 @allow(ORGANISER)
-def supporters():
+def supporters() -> ResponseReturnValue:
     form = SupporterSearchForm(formdata=request.args)
     if not form.validate():
         return render_page_or_fragment(
@@ -425,7 +425,7 @@ def supporters():
 
 @bp.get("/supporters/<int:supporter_id>")
 @allow(ORGANISER)
-def supporter(supporter_id: int):
+def supporter(supporter_id: int) -> ResponseReturnValue:
     organiser: Organiser = current_user._get_current_object()
     person = db.session.get(Supporter, supporter_id)
     if person is None or not may_see(organiser, person):
@@ -443,7 +443,7 @@ def supporter(supporter_id: int):
     return render_template("organisers/supporter.html", supporter=person, region_name=region_name)
 
 
-def _ceiling_answer(refusal: CeilingReached, page: str, fragment: str, **context) -> Response:
+def _ceiling_answer(refusal: CeilingReached, page: str, fragment: str, **context: Any) -> Response:
     """429 with the refusal: the page, or for htmx the fragment in place of the results."""
     response = render_page_or_fragment(
         page, fragment, 429, refusal=refusal, results=None, error=None, **context
@@ -454,7 +454,7 @@ def _ceiling_answer(refusal: CeilingReached, page: str, fragment: str, **context
 
 @bp.route("/supporters/<int:supporter_id>/erase", methods=["GET", "POST"])
 @allow(ADMIN)
-def erase(supporter_id: int):
+def erase(supporter_id: int) -> ResponseReturnValue:
     person = db.get_or_404(Supporter, supporter_id)
     form = EraseForm()
     if form.validate_on_submit():
@@ -484,7 +484,7 @@ def erase(supporter_id: int):
 @bp.route("/export", methods=["GET", "POST"])
 @allow(ORGANISER)
 @limiter.limit("30/hour", methods=["POST"])
-def export():
+def export() -> ResponseReturnValue:
     if request.method == "GET":
         form = ExportForm(formdata=request.args)
         return render_template("organisers/export.html", form=form, columns=EXPORT_COLUMNS)
@@ -523,7 +523,7 @@ def export():
 
 @bp.get("/audit")
 @allow(ADMIN)
-def audit():
+def audit() -> ResponseReturnValue:
     form = AuditFilterForm(formdata=request.args)
     if not form.validate():
         return render_template(
