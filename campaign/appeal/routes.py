@@ -43,6 +43,7 @@ from campaign.appeal.services import (
     is_referral_code,
     new_referral_code,
     outcome_from_thanks_token,
+    renew_my_data_link,
     set_display,
     share_url,
     sign_appeal,
@@ -84,7 +85,7 @@ def _page_context(**context: Any) -> dict[str, Any]:
     }
 
 
-def _link_problem(error: Exception) -> Response:
+def _link_problem(error: Exception, renew_token: str | None = None) -> Response:
     if isinstance(error, TokenExpired):
         status, title = 410, "This link has expired"
     elif isinstance(error, SupporterGone):
@@ -92,7 +93,14 @@ def _link_problem(error: Exception) -> Response:
     else:
         status, title = 400, "This link is not valid"
     response = make_response(
-        render_template("appeal/link_problem.html", title=title, error=error), status
+        render_template(
+            "appeal/link_problem.html",
+            title=title,
+            error=error,
+            renew_token=renew_token,
+            renew_form=ButtonForm() if renew_token else None,
+        ),
+        status,
     )
     # htmx does not swap these statuses in, so a boosted link or button (on a my-data page
     # whose data was erased in another tab, say) would do nothing: a link goes there for
@@ -109,7 +117,9 @@ def _supporter(purpose: str, token: str, max_age: int | None) -> Supporter:
     try:
         return supporter_from_token(purpose, token, max_age)
     except (TokenInvalid, SupporterGone) as exc:
-        abort(_link_problem(exc))
+        # An expired manage-my-data link may ask for a fresh one (sent to its owner).
+        renewable = purpose == MY_DATA and isinstance(exc, TokenExpired)
+        abort(_link_problem(exc, renew_token=token if renewable else None))
 
 
 # --- signing -------------------------------------------------------------------------
@@ -354,6 +364,25 @@ def my_data_erase(token: str) -> Response:
             render_template("appeal/erase.html", supporter=supporter, token=token, form=form)
         )
     )
+
+
+@bp.post("/my-data/<token>/renew")
+@limiter.limit(TOKEN_LIMIT)
+def my_data_renew(token: str) -> Response:
+    """Send a fresh manage-my-data link to the owner of an expired one."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        renew_my_data_link(token)
+    except (TokenInvalid, SupporterGone) as exc:
+        abort(_link_problem(exc))
+    db.session.commit()
+    return redirect(url_for("appeal.my_data_renewed"), 303)
+
+
+@bp.get("/my-data/renewed")
+def my_data_renewed() -> str:
+    return render_template("appeal/my_data_renewed.html")
 
 
 @bp.get("/my-data/erased")

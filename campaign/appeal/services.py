@@ -38,10 +38,11 @@ THANKS = "appeal-thanks"
 
 CONFIRM_MAX_AGE = 7 * 24 * 3600  # SPEC 5: the confirmation link expires after 7 days
 THANKS_MAX_AGE = 24 * 3600
-# The manage-my-data and unsubscribe links never expire: they are in every e-mail we
-# send, and an old e-mail must still let its reader leave. They are bound to the row's
-# random code, so erasure (or a purge) revokes them.
-MY_DATA_MAX_AGE = None
+# A manage-my-data link shows personal data, so it works for 30 days; every e-mail we
+# send carries a fresh one, and an expired one can ask for a new one (renew_my_data_link).
+# The unsubscribe link never expires: an old e-mail must still let its reader leave.
+# Both are bound to the row's random code, so erasure (or a purge) revokes them.
+MY_DATA_MAX_AGE = 30 * 24 * 3600
 UNSUBSCRIBE_MAX_AGE = None
 
 # Referral codes: no look-alike characters (0/o, 1/l/i), so a code read aloud still works.
@@ -250,6 +251,18 @@ def supporter_from_token(purpose: str, token: str, max_age: int | None) -> Suppo
     if supporter is None or supporter.referral_code != payload[1]:
         raise SupporterGone("this supporter's data has been erased")
     return supporter
+
+
+def renew_my_data_link(token: str) -> None:
+    """E-mail a fresh manage-my-data link to the owner of an expired (but genuine) one.
+
+    The new link goes only to the address stored with the row, never to whoever clicked,
+    and no more often than the address's hourly share of messages. TokenInvalid or
+    SupporterGone if the old link was forged or its data is gone.
+    """
+    supporter = supporter_from_token(MY_DATA, token, max_age=None)
+    if not recently_mailed(supporter.email):
+        _email(supporter, "Your link to manage your data", "my_data_link")
 
 
 def manage_url(supporter: Supporter) -> str:

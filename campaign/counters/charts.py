@@ -126,7 +126,7 @@ def day_chart(series: list[tuple[dt.date, int]]) -> Chart:
                 text_y=round(baseline - height - 4, 1),
             )
         )
-    axis = [
+    axis: list[tuple[float, float, str, str]] = [
         (DAY_PLOT_LEFT - 6, DAY_PLOT_TOP + 4, f"{top:,}", "end"),
         (DAY_PLOT_LEFT - 6, baseline, "0", "end"),
     ]

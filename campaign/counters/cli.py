@@ -62,9 +62,9 @@ def verify_log() -> None:
         )
         click.echo(f"The count log is intact: {counted(check.checked, 'entry', 'entries')}{last}.")
         return
+    position = (check.broken_index or 0) + 1  # counted from 1, as people count
     click.echo(
-        f"The count log is broken at entry {check.broken_index + 1} "
-        f"(day {check.broken_day}): {check.reason}.",
+        f"The count log is broken at entry {position} (day {check.broken_day}): {check.reason}.",
         err=True,
     )
     click.get_current_context().exit(1)

@@ -33,9 +33,10 @@ from campaign.groups.models import (
     GroupEvent,
     GroupRepresentative,
 )
-from campaign.mail.services import queue_email, recently_mailed
+from campaign.mail.services import delete_mail_to, queue_email, recently_mailed
 from campaign.models import utcnow
 from campaign.regions import AREA_NAMES
+from campaign.scheduler import scheduled_job
 from campaign.security import make_token
 from campaign.tally import count_group, group_keys, read_tallies
 from campaign.urls import external_url
@@ -45,6 +46,8 @@ WITHDRAW_PURPOSE = "group-withdraw"
 CONFIRM_MAX_AGE = 7 * 24 * 3600  # as for signatures
 # Withdraw links sit in every e-mail to the contact and are used rarely, often much later.
 WITHDRAW_MAX_AGE = 365 * 24 * 3600
+# A group whose contact never confirmed is deleted after this long (the privacy notice).
+UNCONFIRMED_KEPT_DAYS = 30
 DEFAULT_UNION_FEE_POUNDS = 500  # SPEC section 6, when campaign.toml does not say
 
 # Which statuses each change may start from. Rejected and withdrawn are final.
@@ -480,3 +483,30 @@ def recount_group_tallies() -> dict[str, int]:
         for key in group_keys(kind, region):
             tallies[key] = tallies.get(key, 0) + n
     return tallies
+
+
+def purge_unconfirmed_groups(older_than_days: int, now: dt.datetime) -> int:
+    """Delete groups whose contact never confirmed within `older_than_days`; how many.
+
+    Their representatives and history go with them (ON DELETE CASCADE), and so do the
+    e-mails to their contacts. Unconfirmed groups were never counted.
+    """
+    cutoff = now - dt.timedelta(days=older_than_days)
+    stale = sa.and_(Group.status == SUBMITTED, Group.created_at < cutoff)
+    rows = db.session.execute(sa.select(Group.id, Group.contact_email).where(stale)).all()
+    if not rows:
+        return 0
+    delete_mail_to(sorted({email for _, email in rows}))
+    result = db.session.execute(
+        sa.delete(Group)
+        .where(Group.id.in_([group_id for group_id, _ in rows]), stale)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)
+
+
+@scheduled_job("purge-unconfirmed-groups", every=dt.timedelta(hours=1))
+def purge_unconfirmed_groups_job(now: dt.datetime) -> str:
+    """Hourly: delete affiliations whose contact never confirmed within 30 days."""
+    count = purge_unconfirmed_groups(UNCONFIRMED_KEPT_DAYS, now)
+    return f"purged {count} unconfirmed group{'' if count == 1 else 's'}"

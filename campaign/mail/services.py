@@ -13,12 +13,16 @@ from flask_mail import Message
 from campaign.extensions import db, mailer
 from campaign.mail.models import BULK, FAILED, PRIORITY, QUEUED, SENDING, SENT, OutboxMessage
 from campaign.models import utcnow
+from campaign.scheduler import scheduled_job
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=2)
 # Someone typing another person's address again and again (on the sign form, the
 # affiliation form...) must not flood that inbox: at most this many messages an hour.
 REPEAT_MAILS_PER_HOUR = 5
+# The log of sent mail (to whom, what kind, when, whether it went) is kept with the
+# supporter; the bodies (names, personal links) only this long.
+MAIL_BODIES_KEPT_DAYS = 30
 
 
 def queue_email(
@@ -233,3 +237,20 @@ def delete_mail_to(addresses: list[str]) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
+
+
+@scheduled_job("delete-old-mail-bodies", every=dt.timedelta(hours=6))
+def delete_old_mail_bodies(now: dt.datetime) -> str:
+    """Every 6 hours: blank the bodies of messages sent (or given up) over 30 days ago."""
+    cutoff = now - dt.timedelta(days=MAIL_BODIES_KEPT_DAYS)
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_((SENT, FAILED)),
+            OutboxMessage.created_at < cutoff,
+            sa.or_(OutboxMessage.text_body != "", OutboxMessage.html_body != ""),
+        )
+        .values(text_body="", html_body="", headers={})
+        .execution_options(synchronize_session=False)
+    )
+    return f"deleted the bodies of {result.rowcount} old messages"

@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from werkzeug.wrappers.response import Response as BaseResponse
 
 from campaign.appeal.forms import TRADE_UNIONS, honeypot_filled
 from campaign.appeal.models import LABOUR_MEMBER_CHOICES
@@ -101,7 +102,7 @@ def embed_sign_form() -> Response:
 @csrf.exempt  # the session's CSRF cookie is third-party here; the form token and the
 # browser-set Origin header protect this form instead (campaign/share/services.py).
 @limiter.limit(_sign_limit)
-def embed_sign() -> Response:
+def embed_sign() -> BaseResponse:
     site = f"{request.scheme}://{request.host}"
     if not posted_from_this_site(
         request.headers.get("Origin"), request.headers.get("Sec-Fetch-Site"), site
@@ -133,7 +134,7 @@ def embed_sign() -> Response:
     return _thanks_redirect(outcome)
 
 
-def _thanks_redirect(outcome: SignOutcome) -> Response:
+def _thanks_redirect(outcome: SignOutcome) -> BaseResponse:
     return redirect(url_for("share.embed_thanks", t=thanks_token(outcome)), 303)
 
 
@@ -167,7 +168,7 @@ def share_page() -> str:
 
 
 @bp.get("/share/card.png")
-def card() -> Response:
+def card() -> BaseResponse:
     """The share image (1200 × 630): the appeal's title and the live count."""
     image = share_card()
     response = Response(image.png, mimetype="image/png")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import csrf_from
 
@@ -10,19 +12,15 @@ from tests.appeal.support import form_data, supporters
 
 
 def sign_from(client, query: str, **overrides):
+    """Open the appeal through a link with `query`, then send the form as the page gave it."""
     page = client.get(f"/appeal?{query}")
     assert page.status_code == 200
-    html = page.text
-    token = csrf_from(html)
-    import re
-
-    match = re.search(r'name="source" type="hidden" value="([^"]*)"', html) or re.search(
-        r'id="source" name="source" type="hidden" value="([^"]*)"', html
+    source = re.search(
+        r'<input id="source" name="source" type="hidden" value="([^"]*)">', page.text
     )
-    source = match.group(1) if match else ""
-    return client.post(
-        "/appeal", data={"csrf_token": token, "source": source, **form_data(**overrides)}
-    )
+    assert source, "the form carries no source field"
+    data = {"csrf_token": csrf_from(page.text), "source": source[1], **form_data(**overrides)}
+    return client.post("/appeal", data=data)
 
 
 @pytest.mark.parametrize(
