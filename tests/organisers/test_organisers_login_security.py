@@ -260,6 +260,12 @@ def test_admin_two_factor_is_required_by_default_in_production(
 
     app = Flask("probe", instance_path=str(tmp_path))
     load_config(
-        app, {"SECRET_KEY": "a-long-random-production-secret", "SITE_URL": "https://x.example"}
+        app,
+        {
+            "SECRET_KEY": "a-long-random-production-secret",
+            "SITE_URL": "https://x.example",
+            "MAIL_TRANSPORT": "smtp",
+            "MAIL_SERVER": "mail.x.example",
+        },
     )
     assert app.config["REQUIRE_ADMIN_2FA"] is expected
