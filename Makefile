@@ -11,7 +11,7 @@ PORT ?= 5000
 CONSTRAINTS := constraints.txt
 ENSURE_VENV := sh tools/ensure-venv
 
-.PHONY: run serve test test-postgres lint format worker lock venv clean screenshots
+.PHONY: run serve test test-postgres lint format worker lock venv clean screenshots bench drills
 
 run: $(VENV)/.installed ## start the development site on http://127.0.0.1:5000
 	$(FLASK) db upgrade
@@ -65,10 +65,20 @@ screenshots: $(VENV)/.installed-test ## save screenshots of the main pages at fi
 		tests/browser/test_look_browser.py -k "fits_its_window or own_header"
 	@echo "Screenshots in $(SHOTS)/"
 
-# SPEC 11: the speed budgets as ratios to baselines run in the same series (docs/bench.md).
+# SPEC 11: the speed budgets as ratios to baselines run in the same series (docs/speed.md).
 # BENCH_QUICK=1: about 3 minutes; DEPLOY=1: nginx in front of two app servers.
 bench: $(VENV)/.installed
 	BENCH_QUICK="$(BENCH_QUICK)" DEPLOY="$(DEPLOY)" $(BIN)/python -m bench.run
+
+# SPEC 12: the fault drills, each failing when something was lost (DRILL_QUICK=1: short
+# forms, as CI runs them). On PostgreSQL; each starts its own Redis and SMTP servers.
+DRILLS := signups kill smtp redis_down two_servers
+DRILL_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+drills: $(VENV)/.installed-test
+	@for drill in $(DRILLS); do \
+		DRILL_QUICK="$(DRILL_QUICK)" DRILL_DATABASE_URL="$(DRILL_DATABASE_URL)" \
+			$(BIN)/python -m bench.drills.$$drill || exit 1; \
+	done
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -55,7 +55,7 @@ def rows(start: int, stop: int) -> Iterator[tuple]:
 
 def load(total: int) -> int:
     """Top the table up to `total` rows; the number added."""
-    have = db.session.scalar(sa.select(sa.func.count()).select_from(Supporter))
+    have = db.session.scalar(sa.select(sa.func.count()).select_from(Supporter)) or 0
     db.session.commit()
     if have >= total:
         return 0

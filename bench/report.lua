@@ -17,9 +17,17 @@ end
 
 local counter = 0
 local headers = {}
-if cookie then headers["Cookie"] = cookie end
-if header_name then headers[header_name] = header_value end
-if body or signup_token then headers["Content-Type"] = "application/x-www-form-urlencoded" end
+local fixed_request
+
+-- wrk sets its default headers (Host above all: nginx refuses HTTP/1.1 without it) only
+-- when a thread starts, so the request is built then, from a copy of them.
+function init(args)
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  if cookie then headers["Cookie"] = cookie end
+  if header_name then headers[header_name] = header_value end
+  if body or signup_token then headers["Content-Type"] = "application/x-www-form-urlencoded" end
+  fixed_request = wrk.format(method, nil, headers, body)
+end
 
 local function urlencode(s)
   return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
@@ -34,8 +42,7 @@ if signup_token then
     return wrk.format("POST", nil, headers, fixed .. "&email=" .. urlencode(email))
   end
 else
-  local fixed = wrk.format(method, nil, headers, body)
-  request = function() return fixed end
+  request = function() return fixed_request end
 end
 
 function done(summary, latency, requests)

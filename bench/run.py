@@ -1,4 +1,4 @@
-"""`make bench`: the speed budgets of docs/bench.md, measured as ratios to baselines run
+"""`make bench`: the speed budgets of docs/speed.md, measured as ratios to baselines run
 in the same series, on this machine, with the real site under gunicorn.
 
 Environment: BENCH_QUICK=1 (1,000 and 100,000 rows, 5 s runs), BENCH_DATABASE_URL
@@ -96,11 +96,28 @@ def free_port(port: int) -> bool:
     return True
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU seconds used so far by the live processes of a process group (and reaped children)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields[2] is the process group
+            total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    return total / ticks
+
+
 def wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise BenchError(f"{' '.join(process.args[:3])} exited; see {log}")
+            raise BenchError(f"{log.stem} exited; see {log}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
@@ -125,6 +142,8 @@ class Run:
     p99_ms: float
     max_ms: float
     errors: int
+    cpu_ms: float | None = None  # the server's CPU milliseconds a request
+    error_kinds: dict[str, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -156,14 +175,17 @@ def wrk(
     seconds: int,
     connections: int,
     extra_env: dict[str, str] | None = None,
+    server: int | None = None,
 ) -> Run:
-    """Load `url` for `seconds` with wrk and return its figures."""
+    """Load `url` for `seconds` with wrk and return its figures (and the `server` group's CPU)."""
     env = {**os.environ, **(extra_env or {})}
     command = [
         wrk_path, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
         "-s", str(REPORT_LUA), url,
     ]  # fmt: skip
+    cpu_before = group_cpu_seconds(server) if server else 0.0
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=seconds + 60)
+    cpu = group_cpu_seconds(server) - cpu_before if server else None
     match = re.search(r"^BENCH_JSON (\{.*\})$", done.stdout, re.M)
     if done.returncode != 0 or not match:
         raise BenchError(f"wrk failed on {url}: {done.stderr.strip() or done.stdout.strip()}")
@@ -177,6 +199,12 @@ def wrk(
         p99_ms=figures["p99_us"] / 1000,
         max_ms=figures["max_us"] / 1000,
         errors=errors,
+        error_kinds={
+            k: figures[k] for k in ("connect", "read", "write", "status", "timeout") if figures[k]
+        },
+        cpu_ms=cpu * 1000 / figures["requests"]
+        if cpu is not None and figures["requests"]
+        else None,
     )
 
 
@@ -261,6 +289,7 @@ class Bench:
     exports: dict[str, dict[str, float]] = field(default_factory=dict)
     loads: dict[str, dict[str, float]] = field(default_factory=dict)
     run_number: int = 0
+    servers: dict[str, int] = field(default_factory=dict)  # base URL -> process group
 
     @property
     def site(self) -> str:
@@ -294,7 +323,11 @@ class Bench:
             "SECRET_KEY": secrets.token_urlsafe(32),
             "SITE_URL": self.site,
             "CAMPAIGN_ENV": "production",
-            "MAIL_TRANSPORT": "console",
+            # Production refuses to print mail; nothing listens on port 1 and no mail
+            # worker runs here, so messages stay queued in the outbox, as they would.
+            "MAIL_TRANSPORT": "smtp",
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": "1",
             # One client address signs thousands of times a second here: lift its limit,
             # but keep the limiter in the path so its cost is measured.
             "CAMPAIGN_APPEAL_SIGN_RATE_LIMIT": "10000000 per minute",
@@ -305,6 +338,7 @@ class Bench:
         self.database.create_baseline_table()
 
     def start_servers(self) -> None:
+        assert self.database is not None
         gunicorn = str(BIN / "gunicorn")
         config = str(ROOT / "gunicorn.conf.py")
         servers = [
@@ -317,6 +351,7 @@ class Bench:
             env = {**env, "BIND": f"127.0.0.1:{port}"}
             process = self.processes.start([gunicorn, "-c", config, target], env, self.log(name))
             wait_for(probe or f"http://127.0.0.1:{port}/", process, self.log(name))
+            self.servers[f"http://127.0.0.1:{port}/"] = process.pid
 
     def load(self, total: int) -> None:
         started = time.perf_counter()
@@ -333,10 +368,13 @@ class Bench:
     def measure(self, name: str, url: str, **env: str) -> Run:
         self.run_number += 1
         env.setdefault("BENCH_RUN_ID", f"{os.getpid()}x{self.run_number}")
-        run = wrk(self.wrk_path, name, url, self.seconds, self.connections, env)
+        server = next((g for base, g in self.servers.items() if url.startswith(base)), None)
+        run = wrk(self.wrk_path, name, url, self.seconds, self.connections, env, server)
+        cpu = f"  {run.cpu_ms:5.2f} ms CPU" if run.cpu_ms is not None else ""
+        cpu += f"  {run.error_kinds}" if run.error_kinds else ""
         print(
             f"  {name:<22} {run.rate:>8.0f} req/s  p50 {run.p50_ms:6.1f} ms"
-            f"  p99 {run.p99_ms:7.1f} ms  errors {run.errors}",
+            f"  p99 {run.p99_ms:7.1f} ms  errors {run.errors}{cpu}",
             flush=True,
         )
         return run
@@ -410,6 +448,7 @@ class Bench:
                 "max_ms": round(run.max_ms, 2),
                 "errors": run.errors,
                 "requests": run.requests,
+                "cpu_ms_per_request": round(run.cpu_ms, 3) if run.cpu_ms is not None else None,
                 **(
                     {
                         "baseline_req_per_s": round(baselines[name], 1),
@@ -422,17 +461,16 @@ class Bench:
             for name, run in runs.items()
         }
 
-    def export(self, rows: int) -> None:
-        """Time `flask supporters export` of every supporter to CSV, and its peak memory."""
-        out = self.tmp / f"export-{rows}.csv"
+    def _timed_export(self, out: Path, *filters: str) -> tuple[float, float, int]:
+        """Run `flask supporters export`: wall seconds, CPU seconds, peak RSS in kB."""
         command = [
             str(BIN / "flask"), "--app", "app", "supporters", "export", "--out", str(out),
-            "--everyone", "--reason", "bench",
+            "--everyone", "--reason", "bench", *filters,
         ]  # fmt: skip
         started = time.perf_counter()
         process = subprocess.Popen(
             command, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE, start_new_session=True,
+            stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         self.processes.started.append(process)
         _, status, usage = os.wait4(process.pid, 0)
@@ -440,19 +478,36 @@ class Bench:
         process.returncode = os.waitstatus_to_exitcode(status)
         self.processes.started.remove(process)
         if process.returncode != 0:
-            raise BenchError(f"export of {rows:,} rows failed (exit {process.returncode})")
+            raise BenchError(f"flask supporters export failed (exit {process.returncode})")
+        return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+    def export(self, rows: int) -> None:
+        """Time `flask supporters export` of every supporter to CSV, and its peak memory.
+
+        The wall-clock rate depends on what else the shared machine is doing; the rate per
+        CPU-second of the export process, less the CPU of starting up (an export that
+        matches no row), does not, and is the one held to the budget.
+        """
+        out = self.tmp / f"export-{rows}.csv"
+        _, startup_cpu, _ = self._timed_export(out, "--since", "2999-01-01")
+        seconds, cpu, peak_kb = self._timed_export(out)
         with out.open("rb") as f:
             written = sum(1 for _ in f) - 1
         out.unlink()
-        peak_mb = usage.ru_maxrss / 1024
+        peak_mb = peak_kb / 1024
+        per_cpu = written / max(cpu - startup_cpu, 1e-6)
         self.exports[str(rows)] = {
-            "rows": written,
+            "rows": float(written),
             "seconds": round(seconds, 2),
             "rows_per_s": round(written / seconds),
+            "cpu_seconds": round(cpu, 2),
+            "startup_cpu_seconds": round(startup_cpu, 2),
+            "rows_per_cpu_s": round(per_cpu),
             "peak_rss_mb": round(peak_mb, 1),
         }
         print(
-            f"  export of {written:,} rows: {written / seconds:,.0f} rows/s, peak {peak_mb:.0f} MB",
+            f"  export of {written:,} rows: {written / seconds:,.0f} rows/s wall,"
+            f" {per_cpu:,.0f} rows per CPU-second, peak {peak_mb:.0f} MB",
             flush=True,
         )
 
@@ -481,26 +536,35 @@ class Bench:
             add(f"signup_p99@{rows}", signup["p99_ms"] / 100.0, 1.0, at_most=True,
                 p99_ms=signup["p99_ms"])  # fmt: skip
             add(f"signup_errors@{rows}", float(signup["errors"]), 0.0, at_most=True)
+        # Flat: what a request costs the server (CPU) at `large` rows against `small` rows;
+        # the rate ratios are shown too, but they carry the shared machine's noise twice.
         for name in COUNTERS:
             for variant in (name, f"{name}_304"):
-                flat = (
-                    self.phases[str(large)][variant]["ratio"]
-                    / self.phases[str(small)][variant]["ratio"]
+                at_small, at_large = (
+                    self.phases[str(small)][variant],
+                    self.phases[str(large)][variant],
                 )
-                add(f"{variant}_flat_{small}_to_{large}", flat, 0.9)
+                flat = (at_small["cpu_ms_per_request"] or 0) / max(
+                    at_large["cpu_ms_per_request"] or 0, 1e-9
+                )
+                add(f"{variant}_flat_{small}_to_{large}", flat, 0.9,
+                    rate_ratio=round(at_large["ratio"] / at_small["ratio"], 3))  # fmt: skip
         big, small_export = self.exports[str(large)], self.exports["10000"]
-        add(f"export_rows_per_s@{large}", big["rows_per_s"] / 100_000, 1.0,
-            rows_per_s=big["rows_per_s"])  # fmt: skip
-        for rows, figures in (("10000", small_export), (str(large), big)):
-            add(f"export_peak_rss@{rows}", figures["peak_rss_mb"] / 150.0, 1.0, at_most=True,
+        add(f"export_rows_per_s@{large}", float(big["rows_per_cpu_s"]) / 100_000, 1.0,
+            rows_per_cpu_s=big["rows_per_cpu_s"], rows_per_s_wall=big["rows_per_s"])  # fmt: skip
+        for label, figures in (("10000", small_export), (str(large), big)):
+            add(f"export_peak_rss@{label}", figures["peak_rss_mb"] / 150.0, 1.0, at_most=True,
                 peak_rss_mb=figures["peak_rss_mb"])  # fmt: skip
+        # "The same peak at 10,000 rows": memory does not grow with the rows (10 % slack).
+        add("export_peak_rss_flat", big["peak_rss_mb"] / small_export["peak_rss_mb"], 1.1,
+            at_most=True)  # fmt: skip
         return budgets
 
 
 def print_table(bench: Bench, budgets: dict[str, dict[str, Any]]) -> None:
     print()
     header = f"{'route':<24}{'rows':>10}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>9}{'errors':>7}"
-    print(header + f"{'ratio':>7}{'budget':>8}  pass")
+    print(header + f"{'cpu ms':>7}{'ratio':>7}{'budget':>8}  pass")
     for rows, phase in bench.phases.items():
         for name, run in phase.items():
             if "ratio" not in run:
@@ -511,7 +575,8 @@ def print_table(bench: Bench, budgets: dict[str, dict[str, Any]]) -> None:
             verdict = "" if budget is None else ("yes" if budget["pass"] and p99_ok else "NO")
             print(
                 f"{name:<24}{int(rows):>10,}{run['req_per_s']:>9.0f}{run['p50_ms']:>8.1f}"
-                f"{run['p99_ms']:>9.1f}{run['errors']:>7}{run['ratio']:>7.2f}"
+                f"{run['p99_ms']:>9.1f}{run['errors']:>7}{run['cpu_ms_per_request'] or 0:>7.2f}"
+                f"{run['ratio']:>7.2f}"
                 f"{budget['budget'] if budget else '':>8}  {verdict}"
             )
     print()
@@ -537,7 +602,7 @@ def main() -> int:
     bench = Bench(quick, seconds, connections, port, tmp, processes)
     keep_logs = False
     try:
-        for p in range(port, port + (5 if deploy else 3)):
+        for p in range(port, port + (6 if deploy else 3)):
             if not free_port(p):
                 raise BenchError(f"port {p} is in use: set BENCH_PORT to a free range")
         bench.wrk_path = ensure_wrk()
@@ -561,7 +626,8 @@ def main() -> int:
         results = {
             "machine": {"cpus": os.cpu_count(), "quick": quick, "seconds": seconds,
                         "connections": connections,
-                        "database": "postgresql" if bench.database.drop else "sqlite"},
+                        "database": "postgresql" if bench.database and bench.database.drop
+                        else "sqlite"},
             "phases": bench.phases,
             "export": bench.exports,
             "loads": bench.loads,
@@ -571,8 +637,11 @@ def main() -> int:
         print_table(bench, budgets)
         print(f"results in {RESULTS.relative_to(ROOT)}")
         return 0 if all(b["pass"] for b in budgets.values()) else 1
-    except BenchError as exc:
+    except Exception as exc:
         keep_logs = any(tmp.glob("*.log"))
+        if not isinstance(exc, BenchError):
+            print(f"bench: failed; logs in {tmp}", file=sys.stderr)
+            raise
         where = f" (logs in {tmp})" if keep_logs else ""
         print(f"bench: {exc}{where}", file=sys.stderr)
         return 2

@@ -12,8 +12,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from campaign import ratelimit  # noqa: F401  (registers the campaign:// rate-limit storage)
+from campaign.closure import init_closure
 from campaign.config import load_config
 from campaign.content import init_content
+from campaign.crowdcache import init_crowd_cache
 from campaign.errors import init_errors
 from campaign.extensions import csrf, db, limiter, mailer, migrate
 from campaign.scheduler import init_scheduler
@@ -46,8 +48,10 @@ def create_app(
     init_security(app)
     init_errors(app)
     init_scheduler(app)
+    init_closure(app)
     _register_blueprints(app)
     _register_template_helpers(app)
+    init_crowd_cache(app)
     return app
 
 
@@ -95,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
         counters,
         events,
         groups,
+        news,
         organisers,
         paper,
         programme,
@@ -104,7 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from campaign.mail import init_inline_sender
 
     app.register_blueprint(programme.bp)
-    for feature in (appeal, groups, counters, organisers, share, events, bulletins, paper):
+    for feature in (appeal, groups, counters, organisers, share, events, bulletins, paper, news):
         feature.init_app(app)
     app.register_blueprint(mail_bp)
     init_inline_sender(app)

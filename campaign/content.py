@@ -58,6 +58,13 @@ class NewsPost:
     date: dt.date
     tags: tuple[str, ...]
     html: Markup
+    # Posts written in the room know the minute they went out; files know only the day.
+    published_at: dt.datetime | None = None
+
+    @property
+    def published(self) -> dt.datetime:
+        """When the post appeared (UTC; midnight of its date for a file)."""
+        return self.published_at or dt.datetime.combine(self.date, dt.time())
 
 
 @dataclass(frozen=True)

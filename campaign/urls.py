@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 
 
 def external_url(endpoint: str, **values: Any) -> str:
@@ -15,5 +15,9 @@ def external_url(endpoint: str, **values: Any) -> str:
     """
     site = current_app.config.get("SITE_URL")
     if site:
-        return site.rstrip("/") + url_for(endpoint, _external=False, **values)
+        if has_request_context() or current_app.config.get("SERVER_NAME"):
+            return site.rstrip("/") + url_for(endpoint, _external=False, **values)
+        # A worker or a command (the scheduler sending bulletins) has no request to build
+        # from, and url_for would refuse without SERVER_NAME: the URL map alone suffices.
+        return site.rstrip("/") + current_app.url_map.bind("localhost").build(endpoint, values)
     return url_for(endpoint, _external=True, **values)  # development only (see config)

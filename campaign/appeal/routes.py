@@ -55,7 +55,9 @@ from campaign.appeal.services import (
     thanks_token,
     unsubscribe,
 )
+from campaign.closure import closes_with_campaign
 from campaign.content import current_content
+from campaign.crowdcache import crowd_cached
 from campaign.errors import HTMX_SWAPPED_ERRORS
 from campaign.extensions import csrf, db, limiter
 from campaign.htmx import is_htmx, render_page_or_fragment
@@ -126,7 +128,9 @@ def _supporter(purpose: str, token: str, max_age: int | None) -> Supporter:
 
 
 @bp.route("/appeal", methods=["GET", "POST"], endpoint="sign")
+@crowd_cached
 @limiter.limit(SIGN_LIMIT, methods=["POST"])
+@closes_with_campaign
 def sign() -> Response | str:
     form = SignForm()
     if request.method == "GET":
@@ -216,6 +220,7 @@ def confirm(token: str) -> Response:
 
 @bp.route("/bulletin", methods=["GET", "POST"], endpoint="bulletin")
 @limiter.limit(SIGN_LIMIT, methods=["POST"])
+@closes_with_campaign
 def bulletin() -> Response | str:
     form = BulletinForm()
     if request.method == "GET":
@@ -337,6 +342,7 @@ def my_data_display(token: str) -> Response:
 
 @bp.post("/my-data/<token>/sign")
 @limiter.limit(TOKEN_LIMIT)
+@closes_with_campaign
 def my_data_sign(token: str) -> Response:
     supporter = _supporter(MY_DATA, token, MY_DATA_MAX_AGE)
     form = DetailsForm()

@@ -18,9 +18,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from campaign.appeal.models import Supporter
+from campaign.closure import anonymise_due, anonymised_email_expression, not_yet_anonymised
 from campaign.email_address import normalise_email
 from campaign.extensions import db
-from campaign.mail.services import delete_mail_to, queue_email, recently_mailed
+from campaign.mail.services import (
+    delete_mail_to,
+    queue_email,
+    recently_mailed,
+    withdraw_bulk_mail_to,
+)
 from campaign.models import utcnow
 from campaign.personal_data import erase_everywhere
 from campaign.regions import AREA_NAMES, OUTSIDE_UK, region_for_postcode
@@ -530,6 +536,8 @@ def unsubscribe(supporter: Supporter) -> bool:
     supporter.bulletin_consent = False
     if supporter.unsubscribed_at is None:
         supporter.unsubscribed_at = utcnow()
+    # A bulletin still queued for them (a large one takes a while) is not sent after all.
+    withdraw_bulk_mail_to(supporter.email)
     return was_subscribed
 
 
@@ -585,3 +593,36 @@ def purge_unconfirmed_job(now: dt.datetime) -> str:
     """Hourly: delete sign-ups and bulletin subscriptions unconfirmed after 30 days."""
     count = purge_unconfirmed(older_than_days=UNCONFIRMED_KEPT_DAYS, now=now)
     return f"purged {count} unconfirmed supporter{'' if count == 1 else 's'}"
+
+
+@scheduled_job("anonymise-supporters-after-close", every=dt.timedelta(hours=1))
+def anonymise_supporters_job(now: dt.datetime) -> str:
+    """Once the closed campaign's date has come: strip supporters of personal data.
+
+    What the counts are made of stays (signed, confirmed, region, day), so the numbers
+    and a recount still agree; names, addresses, postcodes, answers and hashes go.
+    """
+    if not anonymise_due(now):
+        return "not due"
+    anonymous = anonymised_email_expression(Supporter.id)
+    result = db.session.execute(
+        sa.update(Supporter)
+        .where(not_yet_anonymised(Supporter.email))
+        .values(
+            email=anonymous,
+            email_canonical=anonymous,
+            first_name="",
+            last_name="",
+            postcode=None,
+            country=None,
+            labour_member=None,
+            trade_union=None,
+            reason=None,
+            ip_hash=None,
+            show_publicly=False,
+            bulletin_consent=False,
+            unsubscribed_at=sa.func.coalesce(Supporter.unsubscribed_at, now),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return f"anonymised {result.rowcount} supporter{'' if result.rowcount == 1 else 's'}"

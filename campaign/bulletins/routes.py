@@ -34,6 +34,7 @@ from campaign.bulletins.services import (
     update_bulletin,
 )
 from campaign.extensions import db, limiter
+from campaign.forms import clean_line
 from campaign.htmx import is_htmx, render_page_or_fragment
 from campaign.organisers.access import PUBLIC, allow, guard_organiser_room
 from campaign.organisers.audit import record_audit
@@ -182,7 +183,8 @@ def preview() -> Response:
         "bulletins/_preview.html",
         200 if ok else 422,
         preview=render_bulletin(form.body.data) if ok and form.body.data else None,
-        preview_subject=form.subject.data,
+        # The news form shares this preview; its heading is a title, not a subject.
+        preview_subject=form.subject.data or clean_line(request.form.get("title")),
         preview_error=None if ok else _first_error(form),
     )
 

@@ -381,13 +381,13 @@ def start_due_bulletins(now: dt.datetime | None = None) -> list[int]:
     return started
 
 
-def send_due_bulletins(now: dt.datetime | None = None) -> str | None:
+def send_due_bulletins(now: dt.datetime | None = None, batch: int = EXPAND_BATCH) -> str | None:
     """Start scheduled bulletins that are due and queue every sending one's deliveries."""
     now = now or utcnow()
     started = start_due_bulletins(now)
     sending = list(db.session.scalars(sa.select(Bulletin.id).where(Bulletin.status == SENDING)))
     db.session.commit()
-    queued = sum(expand_bulletin(bulletin_id, now) for bulletin_id in sending)
+    queued = sum(expand_bulletin(bulletin_id, now, batch=batch) for bulletin_id in sending)
     if not started and not queued:
         return None
     return f"bulletins: {len(started)} started, {queued} messages queued"

@@ -27,6 +27,7 @@ from campaign.counters.services import (
     poll_seconds,
     stats_document,
 )
+from campaign.crowdcache import crowd_cached
 from campaign.groups.models import GROUP_KINDS, GROUP_REGIONS
 from campaign.groups.services import public_groups
 from campaign.models import utcnow
@@ -76,6 +77,7 @@ def _crowd_response(parts: tuple[object, ...], mimetype: str, render: Callable[[
 
 
 @bp.get("/partials/counters")
+@crowd_cached(cookies_too=True)
 def partial():
     """The live counters fragment; it polls itself (see templates/counters/_counters.html)."""
     was = request.args.get("was")
@@ -95,6 +97,7 @@ def partial():
 
 
 @bp.get("/api/stats.json")
+@crowd_cached(cookies_too=True)
 def stats():
     """Totals, per kind, per region and per day."""
     counts = current_counts()

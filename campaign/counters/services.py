@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from campaign.appeal.services import recount_signature_tallies
 from campaign.content import Goal, current_content
+from campaign.crowdcache import forget_crowd_responses
 from campaign.extensions import db
 from campaign.groups.models import GROUP_KINDS
 from campaign.groups.services import recount_group_tallies
@@ -310,6 +311,7 @@ def _forget_counts_after_commit(session: Session) -> None:
     # process, instead of after the cache's time to live.
     if session.info.pop(CHANGED_FLAG, False) and has_app_context():
         counts_cache().forget()
+        forget_crowd_responses()  # the pages showing the old numbers, too
 
 
 @sa.event.listens_for(Session, "after_rollback")

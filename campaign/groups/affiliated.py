@@ -7,7 +7,6 @@ event, its e-mails, its tallies and its audit record in one transaction.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from campaign.groups.services import (
     _email_contact,
     _record,
     _transition,
+    add_year,
     is_national_union,
     normalise_group_name,
     union_fee_pounds,
@@ -72,12 +72,6 @@ class DuplicateGroup(ValueError):
         super().__init__(
             f"“{other.name}” (group #{other.id}, {other.status}) already has this name and kind."
         )
-
-
-def add_year(day: dt.date) -> dt.date:
-    """The same day a year later (29 February becomes 28 February)."""
-    year = day.year + 1
-    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
 
 
 def today() -> dt.date:
@@ -261,7 +255,7 @@ def update_group(group: Group, data: Mapping[str, Any], by: str) -> list[str]:
     for name, words in DETAIL_FIELDS.items():
         value = data.get(name)
         if name == "contact_email":
-            value = normalise_email(value)[0]
+            value = normalise_email(value or "")[0]
         elif name == "decided_how" and not value:
             value = group.decided_how  # optional for organisers, but always on record
         if value != getattr(group, name):
@@ -365,6 +359,7 @@ def send_fee_reminders(now: dt.datetime | None = None) -> str | None:
     ).all()
     sent = 0
     for group in due:
+        assert group.fee_due_on is not None  # selected for it
         inserted = db.session.execute(
             _insert_ignoring_duplicates()
             .values(group_id=group.id, due_on=group.fee_due_on, sent_at=utcnow())

@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 
+from campaign.closure import closes_with_campaign
 from campaign.extensions import db, limiter
 from campaign.forms import CONTROL
 from campaign.groups import bp
@@ -117,6 +118,7 @@ def _form_context(form: AffiliationForm) -> dict[str, Any]:
 
 @bp.route("/affiliate", methods=["GET", "POST"])
 @limiter.limit("5/minute;30/hour", methods=["POST"])
+@closes_with_campaign
 def affiliate() -> Response:
     """The affiliation form; a valid one registers the group and asks the contact to confirm."""
     form = AffiliationForm()

@@ -6,6 +6,7 @@ so that a status change, its GroupEvent, its e-mails and its tally land in one t
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 import unicodedata
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from campaign.closure import anonymise_due, anonymised_email_expression, not_yet_anonymised
 from campaign.content import current_content
 from campaign.email_address import normalise_email
 from campaign.extensions import db
@@ -319,6 +321,9 @@ def approve_group(group: Group, by: str) -> None:
     )
     _record(group, APPROVED, by=by)
     count_group(group, +1)
+    if group.fee_pence is not None and group.fee_due_on is None:
+        # A union's first fee falls due on approval, unless a payment is already recorded.
+        group.fee_due_on = add_year(group.fee_paid_on) if group.fee_paid_on else now.date()
     _email_contact(group, "Your group's affiliation is approved", "approved")
 
 
@@ -344,6 +349,12 @@ def reject_group(group: Group, reason: str, by: str) -> None:
     _email_contact(group, "About your group's affiliation", "rejected", reason=reason)
 
 
+def add_year(day: dt.date) -> dt.date:
+    """The same day a year later (29 February becomes 28 February)."""
+    year = day.year + 1
+    return day.replace(year=year, day=min(day.day, calendar.monthrange(year, day.month)[1]))
+
+
 def record_fee_paid(group: Group, paid_on: dt.date | None, by: str) -> None:
     """Record the day a national trade union paid its affiliation fee (None clears it)."""
     if group.fee_pence is None:
@@ -351,6 +362,9 @@ def record_fee_paid(group: Group, paid_on: dt.date | None, by: str) -> None:
     if paid_on is not None and paid_on > utcnow().date():
         raise ValueError("The payment date cannot be in the future.")
     group.fee_paid_at = dt.datetime.combine(paid_on, dt.time()) if paid_on else None
+    # The next fee falls due a year on (docs/groups.md); cleared, it is due from approval.
+    approved_on = group.approved_at.date() if group.approved_at else None
+    group.fee_due_on = add_year(paid_on) if paid_on else approved_on
     note = f"Fee paid on {paid_on.isoformat()}" if paid_on else "Fee payment cleared"
     _record(group, group.status, note=note, by=by)
     db.session.flush()
@@ -510,3 +524,36 @@ def purge_unconfirmed_groups_job(now: dt.datetime) -> str:
     """Hourly: delete affiliations whose contact never confirmed within 30 days."""
     count = purge_unconfirmed_groups(UNCONFIRMED_KEPT_DAYS, now)
     return f"purged {count} unconfirmed group{'' if count == 1 else 's'}"
+
+
+@scheduled_job("anonymise-group-contacts-after-close", every=dt.timedelta(hours=1))
+def anonymise_group_contacts_job(now: dt.datetime) -> str:
+    """Once the closed campaign's date has come: strip groups of their people's details.
+
+    The groups themselves (name, kind, region, status) are public and stay, with the
+    counts; their contacts' and representatives' names, addresses and phones go.
+    """
+    if not anonymise_due(now):
+        return "not due"
+    anonymous = anonymised_email_expression(Group.id)
+    result = db.session.execute(
+        sa.update(Group)
+        .where(not_yet_anonymised(Group.contact_email))
+        .values(
+            contact_name="",
+            contact_email=anonymous,
+            contact_email_canonical=anonymous,
+            contact_phone=None,
+            ip_hash=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.update(GroupRepresentative)
+        .where(not_yet_anonymised(GroupRepresentative.email))
+        .values(name="", email=anonymised_email_expression(GroupRepresentative.id))
+        .execution_options(synchronize_session=False)
+    )
+    return (
+        f"anonymised the contacts of {result.rowcount} group{'' if result.rowcount == 1 else 's'}"
+    )

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app, g, has_request_context, render_template
 from flask_mail import Message
 
+from campaign.closure import anonymise_due
 from campaign.extensions import db, mailer
 from campaign.mail.models import BULK, FAILED, PRIORITY, QUEUED, SENDING, SENT, OutboxMessage
 from campaign.models import utcnow
@@ -239,6 +240,20 @@ def delete_mail_to(addresses: list[str]) -> int:
     return int(result.rowcount or 0)
 
 
+def withdraw_bulk_mail_to(address: str) -> int:
+    """Delete bulk messages (bulletins) still queued for an address that unsubscribed."""
+    result = db.session.execute(
+        sa.delete(OutboxMessage)
+        .where(
+            sa.func.lower(OutboxMessage.recipient) == address.lower(),
+            OutboxMessage.lane == BULK,
+            OutboxMessage.status == QUEUED,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
+
+
 @scheduled_job("delete-old-mail-bodies", every=dt.timedelta(hours=6))
 def delete_old_mail_bodies(now: dt.datetime) -> str:
     """Every 6 hours: blank the bodies of messages sent (or given up) over 30 days ago."""
@@ -254,3 +269,14 @@ def delete_old_mail_bodies(now: dt.datetime) -> str:
         .execution_options(synchronize_session=False)
     )
     return f"deleted the bodies of {result.rowcount} old messages"
+
+
+@scheduled_job("delete-mail-after-close", every=dt.timedelta(hours=1))
+def delete_mail_after_close(now: dt.datetime) -> str:
+    """Once the closed campaign's date has come: delete every message, sent or not."""
+    if not anonymise_due(now):
+        return "not due"
+    result = db.session.execute(
+        sa.delete(OutboxMessage).execution_options(synchronize_session=False)
+    )
+    return f"deleted {result.rowcount} messages"

@@ -10,6 +10,7 @@ bp = Blueprint("organisers", __name__, url_prefix="/organisers", cli_group="orga
 def init_app(app: Flask) -> None:
     """Register the feature: blueprint, Flask-Login, the access guard and the CLI commands."""
     from campaign.extensions import db, login_manager
+    from campaign.organisers.abuse import bp as abuse_bp
     from campaign.organisers.access import init_access
     from campaign.organisers.cli import supporters_cli
     from campaign.organisers.groups_cli import groups_cli
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
         return organiser
 
     app.register_blueprint(bp)
+    app.register_blueprint(abuse_bp)
     init_access(app)
     app.cli.add_command(supporters_cli)
     app.cli.add_command(groups_cli)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -107,7 +108,7 @@ def _group(group_id: int) -> Group:
 
 def _panel(
     group: Group, status: int = 200, message: str | None = None, **forms: FlaskForm
-) -> Response:
+) -> ResponseReturnValue:
     """The group's page, or for htmx its panel: details, fees, actions and history."""
     forms.setdefault("payment_form", PaymentForm(formdata=None))
     forms.setdefault("revoke_form", RevokeForm(formdata=None))
@@ -125,7 +126,7 @@ def _panel(
     )
 
 
-def _done(group: Group, message: str) -> Response:
+def _done(group: Group, message: str) -> ResponseReturnValue:
     """After a change: htmx gets the panel again; a plain form post is redirected (PRG)."""
     if is_htmx():
         return _panel(group, 200, message)
@@ -186,7 +187,7 @@ def revoke(group_id: int):
         revoke_group(group, form.reason.data, by=current_user.email)
     except InvalidTransition as exc:
         db.session.rollback()
-        return _panel(db.session.get(Group, group_id), 409, str(exc))
+        return _panel(_group(group_id), 409, str(exc))
     record_audit(
         "group.revoked",
         current_user.email,
@@ -209,7 +210,7 @@ def restore(group_id: int):
         restore_group(group, by=current_user.email, note=form.note.data)
     except InvalidTransition as exc:
         db.session.rollback()
-        return _panel(db.session.get(Group, group_id), 409, str(exc))
+        return _panel(_group(group_id), 409, str(exc))
     record_audit(
         "group.restored",
         current_user.email,
@@ -226,7 +227,7 @@ def restore(group_id: int):
 
 def _details_page(
     form: FlaskForm, group: Group | None, status: int = 200, message: str | None = None
-) -> Response:
+) -> ResponseReturnValue:
     return render_page_or_fragment(
         "organisers/affiliated_edit.html",
         "organisers/_affiliated_form.html",
@@ -237,7 +238,7 @@ def _details_page(
     )
 
 
-def _to_group_page(group: Group, message: str) -> Response:
+def _to_group_page(group: Group, message: str) -> ResponseReturnValue:
     flash(message, "info")
     target = url_for("organisers.affiliated_group", group_id=group.id)
     if is_htmx():

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from campaign.events.models import Event
@@ -57,7 +58,9 @@ def batches():
     )
 
 
-def _new_page(form: NewBatchForm, status: int = 200, name_errors: list | None = None) -> Response:
+def _new_page(
+    form: NewBatchForm, status: int = 200, name_errors: list | None = None
+) -> ResponseReturnValue:
     return render_page_or_fragment(
         "paper/new.html", "paper/_new_form.html", status, form=form, name_errors=name_errors or []
     )
@@ -65,7 +68,7 @@ def _new_page(form: NewBatchForm, status: int = 200, name_errors: list | None = 
 
 def _names_text(form: NewBatchForm) -> str:
     upload = form.names_file.data
-    if upload is not None and getattr(upload, "filename", ""):
+    if upload is not None and getattr(upload, "filename", None):
         raw = upload.read()
         try:
             return raw.decode("utf-8-sig")
@@ -147,7 +150,7 @@ def _batch_page(
     message: str | None = None,
     correct_form: CorrectForm | None = None,
     withdraw_form: WithdrawForm | None = None,
-) -> Response:
+) -> ResponseReturnValue:
     history = db.session.scalars(
         sa.select(AuditRecord)
         .where(AuditRecord.target == f"paper:{batch.id}")
@@ -170,7 +173,7 @@ def _batch_page(
     )
 
 
-def _done(batch: PaperBatch, message: str) -> Response:
+def _done(batch: PaperBatch, message: str) -> ResponseReturnValue:
     if is_htmx():
         return _batch_page(batch, 200, message)
     flash(message, "info")

@@ -328,13 +328,14 @@ def withdraw_batch(batch: PaperBatch, reason: str, by: str) -> None:
     _lock(batch)
     if batch.status != COUNTED:
         raise BatchError("This batch has already been withdrawn.")
-    result = db.session.execute(
+    withdrawn = db.session.execute(
         sa.update(PaperBatch)
         .where(PaperBatch.id == batch.id, PaperBatch.status == COUNTED)
         .values(status=WITHDRAWN, withdrawn_reason=reason, withdrawn_by=by, withdrawn_at=utcnow())
+        .returning(PaperBatch.id)  # no row: another request withdrew it first
         .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    ).scalar_one_or_none()
+    if withdrawn is None:
         raise BatchError("This batch has already been withdrawn.")
     adjust_tallies({PAPER_TALLY: -batch.signatures})
     db.session.refresh(batch)

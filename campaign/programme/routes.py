@@ -6,23 +6,27 @@ import sqlalchemy as sa
 from flask import abort, current_app, make_response, render_template, request
 
 from campaign.content import current_content
+from campaign.crowdcache import crowd_cached
 from campaign.extensions import db
+from campaign.news.services import public_post, published_posts, tagged_posts
 from campaign.programme import bp
 from campaign.ratelimit import redis_reachable
 
 
 @bp.get("/")
+@crowd_cached
 def home():
     content = current_content()
     return render_template(
         "programme/home.html",
         programme=content.programme,
         appeal=content.appeal,
-        latest_news=content.news[:3],
+        latest_news=published_posts(limit=3),
     )
 
 
 @bp.get("/programme")
+@crowd_cached
 def programme():
     return render_template("programme/programme.html", programme=current_content().programme)
 
@@ -36,12 +40,12 @@ def _page_number() -> int:
 
 @bp.get("/news")
 def news_index():
-    return _news_list(current_content().news, tag=None)
+    return _news_list(published_posts(), tag=None)
 
 
 @bp.get("/news/tag/<tag>")
 def news_tag(tag: str):
-    posts = current_content().tagged(tag)
+    posts = tagged_posts(tag)
     if not posts:
         abort(404)
     return _news_list(posts, tag=tag)
@@ -62,7 +66,7 @@ def _news_list(posts: list, tag: str | None):
 
 @bp.get("/news/<slug>")
 def news_post(slug: str):
-    post = current_content().post(slug)
+    post = public_post(slug)
     if post is None:
         abort(404)
     return render_template("programme/news_post.html", post=post)

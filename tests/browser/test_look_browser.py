@@ -28,6 +28,7 @@ PAGES = {
     "numbers": "/numbers",
     "count-log": "/numbers/log",
     "news": "/news",
+    "events": "/events",
     "share": "/share",
     "embed-sign": "/embed/sign",
     "embed-counter": "/embed/counter",

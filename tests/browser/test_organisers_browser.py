@@ -569,7 +569,7 @@ def test_export_downloads_the_csv_and_is_audited(
     page = as_organiser()
     page.goto("/organisers/export")
     expect(page.locator("h1")).to_have_text("Export supporters")
-    expect(page.get_by_role("radio", name="CSV (for mailing tools)")).to_be_checked()
+    expect(page.get_by_label("CSV (for mailing tools)")).to_be_checked()
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download").click()
     download = download_info.value

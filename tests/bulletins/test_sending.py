@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from conftest import csrf_from
 
 from campaign.appeal.models import Supporter
-from campaign.appeal.services import erase_supporter
+from campaign.appeal.services import erase_supporter, unsubscribe_url
 from campaign.bulletins.models import SENDING, SENT, Bulletin, BulletinDelivery
 from campaign.bulletins.services import expand_bulletin, progress, send_due_bulletins
 from campaign.extensions import db
@@ -17,6 +17,7 @@ from campaign.mail.models import BULK, QUEUED, OutboxMessage
 from campaign.models import utcnow
 from campaign.organisers.models import AuditRecord
 from campaign.scheduler import JOBS, run_due_jobs
+from campaign.urls import external_url
 
 from .conftest import (
     add_supporter,
@@ -281,3 +282,31 @@ def test_the_workers_scheduled_job_starts_a_due_bulletin(app, room, mailbox):
         assert summaries["send-due-bulletins"] == "bulletins: 1 started, 2 messages queued"
     run_sender(app)
     assert recipients(mailbox) == sorted(wanted)
+
+
+def test_links_in_copies_are_built_without_a_request(app):
+    # The worker queues copies outside any request, and production sets no SERVER_NAME.
+    app.config["SERVER_NAME"] = None
+    with app.app_context():
+        assert external_url("bulletins.archive_post", bulletin_id=7) == (
+            "http://localhost/bulletins/7"
+        )
+
+
+def test_unsubscribing_mid_send_withdraws_the_queued_copy(app, room, client, mailbox):
+    [leaver, stayer] = subscribers(app, 2)
+    bulletin_id = write_bulletin(room)
+    send_now(room, bulletin_id)
+    with app.app_context():
+        send_due_bulletins()  # both copies queued in the bulk lane, none sent yet
+        person = db.session.scalar(sa.select(Supporter).where(Supporter.email == leaver))
+        url = unsubscribe_url(person).removeprefix("http://localhost")
+    response = app.test_client().post(
+        url, data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    run_sender(app)
+    assert recipients(mailbox) == [stayer]
+    with app.app_context():
+        done = progress(db.session.get(Bulletin, bulletin_id))
+        assert done.queued == 0 and done.done

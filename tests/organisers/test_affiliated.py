@@ -450,3 +450,26 @@ def test_fee_payments_are_kept_on_the_group(app):
     with app.app_context():
         assert db.session.scalars(sa.select(GroupFeePayment)).all() == []
         assert db.session.get(Group, group_id).fee_due_on == utcnow().date()
+
+
+def test_a_union_approved_in_the_queue_has_its_fee_due_and_the_queue_fee_form_moves_it(
+    app, organiser_client
+):
+    from .conftest import add_group
+
+    with app.app_context():
+        group_id = add_group(
+            name="Queue Union", kind="trade-union", region="national", fee_pence=50000
+        ).id
+        db.session.commit()
+    queue_token = token(organiser_client, "/organisers/groups")
+    organiser_client.post(
+        f"/organisers/groups/{group_id}/approve", data={"csrf_token": queue_token}
+    )
+    assert state(app, group_id)["fee_due_on"] == utcnow().date()
+    paid = utcnow().date() - dt.timedelta(days=1)
+    organiser_client.post(
+        f"/organisers/groups/{group_id}/fee",
+        data={"csrf_token": queue_token, "paid_on": paid.isoformat()},
+    )
+    assert state(app, group_id)["fee_due_on"] == add_year(paid)

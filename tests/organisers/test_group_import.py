@@ -201,3 +201,12 @@ def test_cli_refuses_non_utf8(app, runner, tmp_path):
     )
     result = runner.invoke(args=["groups", "import", str(path), "--yes"])
     assert result.exit_code != 0 and "not UTF-8" in result.output
+
+
+def test_a_100000_line_upload_is_refused_whole_with_a_message(app, organiser_client):
+    rows = "".join(f"Group {n},clp,london,C,c{n}@example.org\n" for n in range(100_000))
+    before = snapshot(app)
+    response = upload(organiser_client, HEADER + rows)
+    assert response.status_code == 413
+    assert "too large" in response.text
+    assert snapshot(app) == before
