@@ -495,7 +495,8 @@ class Bench:
             written = sum(1 for _ in f) - 1
         out.unlink()
         peak_mb = peak_kb / 1024
-        per_cpu = written / max(cpu - startup_cpu, 1e-6)
+        # Below a tenth of a second the subtraction is noise: then the whole process's CPU.
+        per_cpu = written / (cpu - startup_cpu if cpu - startup_cpu >= 0.1 else cpu)
         self.exports[str(rows)] = {
             "rows": float(written),
             "seconds": round(seconds, 2),

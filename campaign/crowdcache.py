@@ -30,6 +30,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, request
 from itsdangerous import URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
 
 CACHEABLE = "campaign.crowd_cache"  # set in the WSGI environ by @crowd_cached views
 ANONYMOUS, EVERYONE = "anonymous", "everyone"  # its values: for visitors without a cookie, or all
@@ -87,6 +88,7 @@ class CrowdCache:
         self.lock = threading.Lock()
         self.csrf_field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
         self.cookie_name = app.config.get("SESSION_COOKIE_NAME", "session")
+        self._signers: tuple[URLSafeTimedSerializer, URLSafeTimedSerializer] | None = None
 
     # --- serving ---------------------------------------------------------------------
 
@@ -145,9 +147,14 @@ class CrowdCache:
     def _fresh_csrf(self) -> tuple[str, str]:
         """A new raw CSRF token: its signed form for the page and the session cookie holding it."""
         raw = hashlib.sha1(os.urandom(64)).hexdigest()  # as flask_wtf.csrf.generate_csrf
-        token = self._csrf_serializer().dumps(raw)
-        session = self.app.session_interface.get_signing_serializer(self.app)  # type: ignore[attr-defined]
-        return str(token), str(session.dumps({self.csrf_field: raw}))
+        if self._signers is None:  # made once: the secrets do not change while serving
+            session = self.app.session_interface.get_signing_serializer(self.app)  # type: ignore[attr-defined]
+            session.__class__ = _Uncompressed  # a random token never compresses; skip trying
+            csrf = self._csrf_serializer()
+            csrf.__class__ = _Uncompressed
+            self._signers = (csrf, session)
+        csrf, session = self._signers
+        return str(csrf.dumps(raw)), str(session.dumps({self.csrf_field: raw}))
 
     def _csrf_serializer(self) -> URLSafeTimedSerializer:
         secret = self.app.config.get("WTF_CSRF_SECRET_KEY") or self.app.secret_key
@@ -268,6 +275,14 @@ class CrowdCache:
             self.entries.clear()
             self.vary.clear()
             self.everyone.clear()
+
+
+class _Uncompressed(URLSafeTimedSerializer):
+    """Signs exactly as its parent, without first trying zlib on the payload (the readers,
+    Flask and Flask-WTF, take compressed and uncompressed payloads alike)."""
+
+    def dump_payload(self, obj: Any) -> bytes:
+        return base64_encode(self.serializer.dumps(obj, **self.serializer_kwargs).encode())
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:

@@ -44,6 +44,8 @@ def test_closing_stops_every_sign_up_with_a_clear_answer(app, client, runner):
         client.post("/bulletin", data={"csrf_token": token, "email": "b@example.org"}).status_code
         == 410
     )
+    embedded = client.post("/embed/sign", data=form_data(), headers={"Origin": "http://localhost"})
+    assert embedded.status_code == 410
     assert supporters(app) == []
 
 

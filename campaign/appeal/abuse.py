@@ -16,6 +16,7 @@ import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
 
 from campaign.appeal.models import Supporter
 from campaign.extensions import db
@@ -84,14 +85,18 @@ class Preview:
     fingerprint: str  # of the affected rows, so the action applies to what was previewed
 
 
-def _domain() -> sa.ColumnElement[str]:
+def _domain() -> sa.ColumnElement[str | None]:
     canonical = Supporter.email_canonical
     if db.session.get_bind().dialect.name == "postgresql":
         return sa.func.split_part(canonical, "@", 2)
     return sa.func.substr(canonical, sa.func.instr(canonical, "@") + 1)
 
 
-def _activity(key: sa.ColumnElement[str], hours: int, now: dt.datetime) -> list[Activity]:
+def _activity(
+    key: sa.ColumnElement[str | None] | InstrumentedAttribute[str | None],
+    hours: int,
+    now: dt.datetime,
+) -> list[Activity]:
     held = sa.func.count(Supporter.held_at)
     confirmed = sa.func.count(Supporter.confirmed_at)
     signups = sa.func.count()

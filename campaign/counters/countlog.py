@@ -62,9 +62,40 @@ def entry_hash(entry: dict[str, Any]) -> str:
 # --- the figures -----------------------------------------------------------------------
 
 
+# Invalidations are recorded by the abuse desk as audit entries (campaign/organisers/abuse.py:
+# action "signups.invalidated", details holding the rows deleted and how they were chosen).
+# The audit log is the one record of them, as the sign-ups themselves are deleted; it is read
+# here as a table, so the public counters need not import the organisers' room.
+_AUDIT_LOG = sa.table("audit_log", sa.column("action", sa.String), sa.column("details", sa.JSON))
+INVALIDATED_ACTION = "signups.invalidated"
+
+
+def invalidation_reason(details: dict[str, Any]) -> str:
+    """Why a set of sign-ups was struck out, in words that name nobody."""
+    client, domain = details.get("client"), details.get("domain")
+    if client and domain:
+        return "flood from one client address and e-mail domain"
+    if client:
+        return "flood from one client address"
+    if domain:
+        return "flood from one e-mail domain"
+    return "flood within a time window"
+
+
 def invalidated_signups() -> dict[str, int]:
-    """Sign-ups the abuse desk invalidated, by reason; none until that desk exists (issue 12)."""
-    return {}
+    """Sign-ups invalidated at the abuse desk so far, counted by reason."""
+    by_reason: dict[str, int] = {}
+    rows = db.session.execute(
+        sa.select(_AUDIT_LOG.c.details).where(_AUDIT_LOG.c.action == INVALIDATED_ACTION)
+    ).scalars()
+    for details in rows:
+        if not isinstance(details, dict):
+            continue
+        count = details.get("rows")
+        if isinstance(count, int) and count > 0:
+            reason = invalidation_reason(details)
+            by_reason[reason] = by_reason.get(reason, 0) + count
+    return by_reason
 
 
 def todays_figures() -> dict[str, Any]:

@@ -7,9 +7,13 @@ it changes, and apply it. The change, the count and the audit entry commit toget
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as BaseResponse
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
@@ -99,7 +103,7 @@ def desk() -> str:
 
 @bp.get("/preview")
 @allow(MODERATOR)
-def preview_page() -> Response | str:
+def preview_page() -> ResponseReturnValue:
     form = SelectionForm(request.args)
     if not request.args:  # nothing chosen yet: the page says where to choose a set
         return render_template("organisers/abuse_preview.html", form=form, result=None)
@@ -118,7 +122,7 @@ def preview_page() -> Response | str:
 
 @bp.post("/apply")
 @allow(MODERATOR)
-def apply_action() -> Response:
+def apply_action() -> BaseResponse:
     form = ApplyForm()
     if not form.validate():
         abort(400)
@@ -146,8 +150,8 @@ def apply_action() -> Response:
     return redirect(url_for("abuse.desk", hours=selection.hours), 303)
 
 
-def _query(form: SelectionForm) -> dict[str, object]:
-    query: dict[str, object] = {"hours": form.hours.data, "action": form.action.data}
+def _query(form: SelectionForm) -> dict[str, Any]:
+    query: dict[str, Any] = {"hours": form.hours.data, "action": form.action.data}
     if form.client.data:
         query["client"] = form.client.data
     if form.domain.data:

@@ -27,6 +27,7 @@ from campaign.appeal.services import (
     sign_appeal,
     thanks_token,
 )
+from campaign.closure import closes_with_campaign
 from campaign.content import current_content
 from campaign.errors import render_error
 from campaign.extensions import csrf, db, limiter
@@ -102,6 +103,7 @@ def embed_sign_form() -> Response:
 @csrf.exempt  # the session's CSRF cookie is third-party here; the form token and the
 # browser-set Origin header protect this form instead (campaign/share/services.py).
 @limiter.limit(_sign_limit)
+@closes_with_campaign  # no signature is taken once the campaign has closed
 def embed_sign() -> BaseResponse:
     site = f"{request.scheme}://{request.host}"
     if not posted_from_this_site(

@@ -93,6 +93,8 @@ def test_audience_by_region_and_membership(app, room, mailbox):
     send_now(room, bulletin_id)
     run_sender(app)
     assert recipients(mailbox) == sorted(london_members)
+    page = room.get(f"/organisers/bulletins/{bulletin_id}").text
+    assert "Confirmed bulletin subscribers in London who are Labour members: 2 when sent" in page
 
 
 def test_expansion_run_twice_or_racing_queues_each_person_once(app, room, mailbox):

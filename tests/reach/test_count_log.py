@@ -170,3 +170,43 @@ def test_paper_signatures_are_logged_apart_from_online_ones(app):
         db.session.commit()
         entry = take_snapshot(DAY1).entry
     assert entry["signatures"] == {"online": 2, "paper": 25, "total": 27}
+
+
+def test_sign_ups_invalidated_at_the_abuse_desk_are_logged_by_reason_counts_only(app, client):
+    from tests.organisers.conftest import log_in, make_organiser
+    from tests.organisers.test_abuse_desk import FLOOD, confirm_everyone, sign_from
+
+    for n in range(4):
+        sign_from(app, FLOOD, f"bot{n}@junk.example")
+    sign_from(app, "192.0.2.1", "real@example.org")
+    confirm_everyone(app)
+    with app.app_context():
+        from campaign.security import hash_ip
+
+        flood = hash_ip(FLOOD)
+    make_organiser(app, "mod@campaign.example", "moderator")
+    log_in(client, "mod@campaign.example")
+    preview = client.get(f"/organisers/abuse/preview?hours=24&client={flood}&action=invalidate")
+    fingerprint = re.search(r'name="fingerprint"[^>]*value="([0-9a-f]+)"', preview.text)[1]
+    from conftest import csrf_from
+
+    done = client.post(
+        "/organisers/abuse/apply",
+        data={
+            "csrf_token": csrf_from(preview.text),
+            "hours": "24",
+            "client": flood,
+            "action": "invalidate",
+            "fingerprint": fingerprint,
+        },
+    )
+    assert done.status_code == 303
+    with app.app_context():
+        entry = take_snapshot(DAY1).entry
+    assert entry["signatures"]["online"] == 1
+    assert entry["invalidated"] == {
+        "total": 4,
+        "by_reason": {"flood from one client address": 4},
+    }
+    text = canonical_json(entry)
+    assert "junk.example" not in text and flood not in text and FLOOD not in text
