@@ -42,6 +42,7 @@ from campaign.organisers.disclosure import (
     activity_on,
     disclose,
     may_see,
+    report_export,
     visible_supporters,
 )
 from campaign.organisers.features import (
@@ -515,6 +516,7 @@ def export():
         reason=form.reason.data if everyone else None,
         rows=rows,
     )
+    report_export(current_user._get_current_object(), rows, form.scope.data, export_filename(kind))
     db.session.commit()
     rows_out = export_rows(filters, consented_only=not everyone)
     chunks = csv_chunks(rows_out, bom=bom) if kind == "csv" else xlsx_chunks(rows_out)
