@@ -53,7 +53,8 @@ def assert_fragment(response, *texts: str) -> None:
     assert response.headers["HX-Reswap"] == "outerHTML"
     assert "HX-Request" in response.headers.get("Vary", "")
     body = response.text
-    assert body.lstrip().startswith('<div class="form-problem" role="alert">')
+    assert body.lstrip().startswith('<div class="form-problem" aria-live="assertive">')
+    assert '<p role="alert">' in body
     for whole_page_part in ("<html", "<header", "<footer", "<nav", "<h1"):
         assert whole_page_part not in body
     for text in texts:

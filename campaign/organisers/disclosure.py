@@ -152,6 +152,28 @@ def _refuse(
         )
 
 
+def report_export(organiser: Organiser, rows: int, scope: str, filename: str) -> None:
+    """Tell every other active admin by e-mail that an export left the room (caller commits).
+
+    Exports are the one way past the hourly ceiling, so each is announced as it happens,
+    not only listed on the dashboard.
+    """
+    for admin in active_admins():
+        if admin.id == organiser.id:
+            continue
+        queue_email(
+            admin.email,
+            f"{organiser.email} exported {rows:,} supporters",
+            "organisers/email/export",
+            organiser=organiser,
+            rows=rows,
+            scope=scope,
+            filename=filename,
+            audit_url=url_for("organisers.audit", actor=organiser.email, _external=True),
+            accounts_url=url_for("organisers.accounts", _external=True),
+        )
+
+
 def active_admins() -> list[Organiser]:
     """Every admin account that is not disabled."""
     return list(

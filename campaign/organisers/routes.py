@@ -43,6 +43,7 @@ from campaign.organisers.disclosure import (
     activity_on,
     disclose,
     may_see,
+    report_export,
     visible_supporters,
 )
 from campaign.organisers.features import (
@@ -505,6 +506,9 @@ def export() -> ResponseReturnValue:
         form.reason.data,
         bom=bom,
     )
+    # What the room's hourly ceiling and the admins' daily view count (campaign/organisers).
+    report_export(current_user._get_current_object(), export.rows, form.scope.data, export.filename)
+    db.session.commit()
     kind = export.kind
     response = Response(
         stream_with_context(export.chunks()),

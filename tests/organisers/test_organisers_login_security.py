@@ -264,7 +264,8 @@ def test_admin_two_factor_is_required_by_default_in_production(
         {
             "SECRET_KEY": "a-long-random-production-secret",
             "SITE_URL": "https://x.example",
-            "MAIL_TRANSPORT": "smtp",  # production refuses the console transport
+            "MAIL_TRANSPORT": "smtp",
+            "MAIL_SERVER": "mail.x.example",
         },
     )
     assert app.config["REQUIRE_ADMIN_2FA"] is expected

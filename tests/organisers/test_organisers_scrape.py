@@ -158,7 +158,7 @@ def test_admins_dashboard_shows_views_and_exports_per_account_today(app, organis
     organiser_client.get("/organisers/supporters", query_string={"q": "yes1@example.org"})
     organiser_client.post(
         "/organisers/export", data={"csrf_token": token(organiser_client), "format": "csv"}
-    )
+    ).get_data()
     viewer = app.test_client()
     make_organiser(app, "viewer@campaign.example", "viewer")
     log_in(viewer, "viewer@campaign.example")
@@ -209,3 +209,38 @@ def test_viewers_and_moderators_see_numbers_but_no_people(app, client):
             200 if role in ("organiser", "admin") else 403
         )
         assert browser.get("/organisers/groups").status_code == (200 if role != "viewer" else 403)
+
+
+def test_every_export_from_the_web_is_announced_to_the_other_admins(
+    app, organiser_client, crowd, mailbox, deliver_mail
+):
+    from .conftest import log_in, token
+
+    response = organiser_client.post(
+        "/organisers/export", data={"csrf_token": token(organiser_client), "format": "csv"}
+    )
+    assert response.status_code == 200 and response.headers["X-Export-Rows"] == "130"
+    assert response.get_data().count(b"@example.org") == 130  # the stream read to its end
+    deliver_mail()
+    for admin in (ADMIN_EMAIL, SECOND_ADMIN):
+        [message] = mailbox.to(admin)
+        assert f"{ORGANISER_EMAIL} exported 130 supporters" in message["Subject"]
+        assert "did not agree" not in mailbox.text(message)
+    # An admin exporting everyone: the other admin hears of it, with the scope.
+    mailbox.messages.clear()
+    admin = app.test_client()
+    log_in(admin, ADMIN_EMAIL)
+    everyone = admin.post(
+        "/organisers/export",
+        data={
+            "csrf_token": token(admin),
+            "format": "csv",
+            "scope": "all",
+            "reason": "subject access request 42",
+        },
+    )
+    assert everyone.get_data().count(b"@example.org") == 200
+    deliver_mail()
+    assert mailbox.to(ADMIN_EMAIL) == []
+    [message] = mailbox.to(SECOND_ADMIN)
+    assert "including people who did not agree to be contacted" in mailbox.text(message)
