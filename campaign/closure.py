@@ -18,10 +18,10 @@ import click
 import sqlalchemy as sa
 from flask import Flask, make_response, render_template, request
 from flask.cli import AppGroup
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, QueryableAttribute, mapped_column
 
 from campaign.errors import render_error
-from campaign.extensions import db
+from campaign.extensions import Model, db
 from campaign.models import utcnow
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -29,7 +29,7 @@ View = TypeVar("View", bound=Callable[..., Any])
 ANONYMISED_DOMAIN = "anonymised.invalid"
 
 
-class CampaignClosure(db.Model):
+class CampaignClosure(Model):
     """When the campaign closed and when its personal data is to be anonymised."""
 
     __tablename__ = "campaign_closure"
@@ -125,11 +125,15 @@ def anonymised_email(row_id: int) -> str:
     return f"{row_id}@{ANONYMISED_DOMAIN}"
 
 
-def anonymised_email_expression(row_id: sa.ColumnElement[int]) -> sa.ColumnElement[str]:
+def anonymised_email_expression(
+    row_id: sa.ColumnElement[int] | QueryableAttribute[int],
+) -> sa.ColumnElement[str]:
     """`anonymised_email` as SQL, for bulk updates."""
     return sa.cast(row_id, sa.String) + f"@{ANONYMISED_DOMAIN}"
 
 
-def not_yet_anonymised(email: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+def not_yet_anonymised(
+    email: sa.ColumnElement[str] | QueryableAttribute[str],
+) -> sa.ColumnElement[bool]:
     """Rows whose address has not been anonymised yet."""
     return sa.not_(email.endswith(f"@{ANONYMISED_DOMAIN}"))

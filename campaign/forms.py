@@ -6,6 +6,7 @@ import re
 import unicodedata
 from typing import Any
 
+from flask_wtf import FlaskForm
 from wtforms import Field, Form
 from wtforms.validators import ValidationError
 
@@ -30,6 +31,10 @@ def clean_line(value: Any) -> Any:
     if isinstance(value, str):
         value = re.sub(r"[ \t\r\n]+", " ", value)
     return value
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button: the CSRF token is its one field."""
 
 
 class NoControlCharacters:

@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 import redis
 import sqlalchemy as sa
@@ -26,7 +26,8 @@ from limits.storage import RedisStorage, Storage
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign.extensions import db
+from campaign.extensions import Model, db
+from campaign.models import rows_changed
 from campaign.scheduler import scheduled_job
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ REDIS_RETRY_SECONDS = 15.0
 REDIS_TIMEOUT_SECONDS = 0.3
 
 
-class RateLimitCounter(db.Model):
+class RateLimitCounter(Model):
     """One fixed-window counter: how many hits `key` has had until `expires_at`."""
 
     __tablename__ = "rate_limit_counters"
@@ -55,7 +56,7 @@ class DatabaseCounters:
 
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
         now = time.time()
-        table = RateLimitCounter.__table__
+        table = _counters()
         insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
         expired = table.c.expires_at <= now
         # One atomic statement: a new or expired window starts at `amount`, else adds to it.
@@ -75,7 +76,7 @@ class DatabaseCounters:
             return int(connection.execute(statement).scalar_one())
 
     def get(self, key: str) -> int:
-        table = RateLimitCounter.__table__
+        table = _counters()
         with db.engine.connect() as connection:
             hits = connection.execute(
                 sa.select(table.c.hits).where(table.c.key == key, table.c.expires_at > time.time())
@@ -83,7 +84,7 @@ class DatabaseCounters:
         return int(hits or 0)
 
     def get_expiry(self, key: str) -> float:
-        table = RateLimitCounter.__table__
+        table = _counters()
         with db.engine.connect() as connection:
             expires = connection.execute(
                 sa.select(table.c.expires_at).where(table.c.key == key)
@@ -91,13 +92,13 @@ class DatabaseCounters:
         return float(expires or time.time())
 
     def clear(self, key: str) -> None:
-        table = RateLimitCounter.__table__
+        table = _counters()
         with db.engine.begin() as connection:
             connection.execute(sa.delete(table).where(table.c.key == key))
 
     def reset(self) -> int:
         with db.engine.begin() as connection:
-            return int(connection.execute(sa.delete(RateLimitCounter.__table__)).rowcount)
+            return int(connection.execute(sa.delete(_counters())).rowcount)
 
     def check(self) -> bool:
         try:
@@ -111,10 +112,10 @@ class DatabaseCounters:
 @scheduled_job("delete-expired-rate-limits", every=dt.timedelta(hours=1))
 def delete_expired_counters(now: dt.datetime) -> str:
     """Hourly: remove the database's rate-limit counters whose window has passed."""
-    table = RateLimitCounter.__table__
+    table = _counters()
     cutoff = now.replace(tzinfo=dt.UTC).timestamp()
     result = db.session.execute(sa.delete(table).where(table.c.expires_at <= cutoff))
-    return f"deleted {result.rowcount} expired rate-limit counters"
+    return f"deleted {rows_changed(result)} expired rate-limit counters"
 
 
 class FailoverStorage(Storage):
@@ -177,7 +178,7 @@ class FailoverStorage(Storage):
         return bool(self._call("check"))
 
     def reset(self) -> int | None:
-        return self._call("reset")  # type: ignore[no-any-return]
+        return self._call("reset")
 
     def clear(self, key: str) -> None:
         self._call("clear", key)
@@ -197,3 +198,8 @@ def redis_reachable(url: str) -> bool:
             client.close()
     except redis.RedisError:
         return False
+
+
+def _counters() -> sa.Table:
+    """The counters' table, for Core statements (the ORM's events and state are not needed)."""
+    return cast(sa.Table, RateLimitCounter.__table__)

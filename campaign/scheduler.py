@@ -22,8 +22,8 @@ from flask.cli import AppGroup
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign.extensions import db
-from campaign.models import utcnow
+from campaign.extensions import Model, db
+from campaign.models import rows_changed, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def scheduled_job(name: str, *, every: dt.timedelta) -> Callable[[JobFunction], 
     return register
 
 
-class ScheduledJobState(db.Model):
+class ScheduledJobState(Model):
     """When each job next falls due, and how its last run went."""
 
     __tablename__ = "scheduled_jobs"
@@ -91,7 +91,7 @@ def _claim(job: ScheduledJob, now: dt.datetime) -> bool:
         .values(next_run_at=now + job.every, last_started_at=now)
     )
     db.session.commit()
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def _record(name: str, *, summary: str | None, error: str | None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, Response, abort, current_app, make_response, request
@@ -93,31 +93,59 @@ def no_store(response: Response) -> Response:
     return response
 
 
-def refuse_undecodable_form() -> None:
-    """Answer 400 to a posted form whose bytes are not UTF-8, before anything parses it."""
-    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+URLENCODED = "application/x-www-form-urlencoded"
+FORM_TYPES = frozenset({URLENCODED, "multipart/form-data"})
+UNREADABLE = "\ufffd"  # what bytes that are not UTF-8 become when a form is decoded
+
+
+def refuse_unreadable_form() -> None:
+    """Answer 400 to a posted form that holds text we could not read, before any view runs.
+
+    Werkzeug drops a url-encoded body whose raw bytes are not UTF-8 and keeps percent-escapes
+    of broken sequences as they are, so those bytes are checked here. In a multipart body,
+    broken bytes in a value become U+FFFD and broken bytes in a part's header make Werkzeug
+    drop the whole body: so a non-empty body that gives nothing is refused, and so is any
+    field, name or file name holding U+FFFD (made of broken bytes, or sent as such).
+    """
+    if request.method != "POST" or request.mimetype not in FORM_TYPES:
         return
-    raw = request.get_data(cache=True)
+    if request.mimetype == URLENCODED:
+        if not _utf8(request.get_data(cache=True)):
+            _refuse_unreadable()
+    elif request.content_length and not request.form and not request.files:
+        _refuse_unreadable()
+    fields = request.form.items(multi=True)
+    files = ((name, upload.filename or "") for name, upload in request.files.items(multi=True))
+    if any(UNREADABLE in name or UNREADABLE in text for name, text in (*fields, *files)):
+        _refuse_unreadable()
+
+
+def _utf8(urlencoded: bytes) -> bool:
     try:
-        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+        unquote_to_bytes(urlencoded.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
-        abort(
-            make_response(
-                render_error(
-                    400,
-                    "Your browser sent characters we could not read (the form was not "
-                    "UTF-8). Please check what you typed and send it again.",
-                )
+        return False
+    return True
+
+
+def _refuse_unreadable() -> NoReturn:
+    abort(
+        make_response(
+            render_error(
+                400,
+                "Your browser sent characters we could not read (the form was not "
+                "UTF-8). Please check what you typed and send it again.",
             )
         )
+    )
 
 
 def init_security(app: Flask) -> None:
     """Refuse unreadable forms and add the security headers to every response."""
     csp = content_security_policy(app)
-    # First of the before-request hooks (before CSRF parses the form), so a body that is
+    # First of the before-request hooks (before CSRF reads the form), so a body that is
     # not UTF-8 gets a clear 400 instead of being half-decoded into the database.
-    app.before_request_funcs.setdefault(None, []).insert(0, refuse_undecodable_form)
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_unreadable_form)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign.extensions import db
+from campaign.extensions import Model, db
 from campaign.regions import OUTSIDE_UK
 
 # Signatures gathered on paper, beside "signatures" (the online ones); the public total is
@@ -25,7 +25,7 @@ PAPER_TALLY = "signatures:paper"
 CHANGED_FLAG = "counters:tallies-changed"
 
 
-class Tally(db.Model):
+class Tally(Model):
     """A named running count such as "signatures" or "groups:kind:momentum-branch"."""
 
     __tablename__ = "tallies"

@@ -133,3 +133,12 @@ def test_server_error_page_is_styled_and_rolls_back(app):
     response = app.test_client().get("/boom")
     assert response.status_code == 500
     assert "Something went wrong" in response.text
+
+
+def test_news_page_number_in_other_digits_is_a_404(client):
+    assert client.get("/news?page=²").status_code == 404
+
+
+def test_query_args_drop_url_for_own_names(app):
+    with app.test_request_context("/?q=leeds&endpoint=x&_external=1&_anchor=y"):
+        assert app.jinja_env.globals["query_args"]() == {"q": "leeds"}

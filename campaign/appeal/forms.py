@@ -61,18 +61,13 @@ def _choices(pairs: dict[str, str]) -> list[Any]:
     return [SelectChoice(value, label) for value, label in pairs.items()]
 
 
-class Readable:
-    """Refuse text holding U+FFFD, which is what undecodable bytes become."""
-
-    def __call__(self, form: Any, field: Any) -> None:
-        if isinstance(field.data, str) and "\ufffd" in field.data:
-            raise ValidationError("This field holds characters we could not read.")
-
-
 def _line(label: str, max_length: int, required: bool | None = False, **kw: Any) -> StringField:
     # required=None: neither required nor optional, for fields whose own method decides.
     # DataRequired, not InputRequired: it sees the value after trimming, so "   " is empty.
-    first = {True: [DataRequired(f"Enter your {label.lower()}.")], False: [Optional()]}
+    first: dict[bool | None, list[Any]] = {
+        True: [DataRequired(f"Enter your {label.lower()}.")],
+        False: [Optional()],
+    }
     return StringField(
         label,
         filters=[clean_line],
@@ -80,7 +75,6 @@ def _line(label: str, max_length: int, required: bool | None = False, **kw: Any)
             *first.get(required, []),
             Length(max=max_length, message=f"Keep this to {max_length} characters or fewer."),
             NoControlCharacters(),
-            Readable(),
         ],
         **kw,
     )
@@ -129,7 +123,6 @@ class DetailsForm(FlaskForm):
             Optional(),
             Length(max=REASON_MAX, message=f"Keep this to {REASON_MAX} characters or fewer."),
             NoControlCharacters(multiline=True),
-            Readable(),
         ],
     )
     show_publicly = BooleanField("Show my first name and area on the site")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
-from campaign.extensions import db
+from campaign.extensions import Model
 from campaign.models import utcnow
 
 LABOUR_MEMBER_CHOICES = {
@@ -18,7 +19,7 @@ LABOUR_MEMBER_CHOICES = {
 }
 
 
-class Supporter(db.Model):
+class Supporter(Model):
     """A signature of the appeal and/or a bulletin subscription, keyed by canonical e-mail.
 
     `signed_at` is None for a bulletin-only supporter; a signature counts once
@@ -82,7 +83,10 @@ class Supporter(db.Model):
         # database's collation.
         sa.Index(
             "ix_supporters_last_name_lower",
-            sa.func.lower(last_name.column).label("last_name_lower"),
+            # In the class body `last_name` is still its MappedColumn: index its Column.
+            sa.func.lower(cast("MappedColumn[str | None]", last_name).column).label(
+                "last_name_lower"
+            ),
             postgresql_ops={"last_name_lower": "text_pattern_ops"},
         ),
         sa.Index(

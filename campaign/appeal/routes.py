@@ -16,7 +16,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_wtf import FlaskForm
+from flask.typing import ResponseReturnValue
 
 from campaign.appeal import bp
 from campaign.appeal.forms import (
@@ -58,9 +58,10 @@ from campaign.appeal.services import (
 from campaign.closure import closes_with_campaign
 from campaign.content import current_content
 from campaign.crowdcache import crowd_cached
-from campaign.errors import HTMX_SWAPPED_ERRORS
 from campaign.extensions import csrf, db, limiter
+from campaign.forms import ButtonForm
 from campaign.htmx import is_htmx, render_page_or_fragment
+from campaign.link_problem import link_problem
 from campaign.personal_data import held_about
 from campaign.regions import normalise_postcode, region_for_postcode, region_name
 from campaign.security import TokenExpired, TokenInvalid, client_ip_hash, no_store
@@ -74,10 +75,6 @@ SIGN_LIMIT = _limit("APPEAL_SIGN_RATE_LIMIT")
 TOKEN_LIMIT = _limit("APPEAL_TOKEN_RATE_LIMIT")
 
 
-class ButtonForm(FlaskForm):
-    """A form that is only a button: the CSRF token is its one field."""
-
-
 def _page_context(**context: Any) -> dict[str, Any]:
     return {
         "appeal": current_content().appeal,
@@ -88,31 +85,40 @@ def _page_context(**context: Any) -> dict[str, Any]:
 
 
 def _link_problem(error: Exception, renew_token: str | None = None) -> Response:
+    home = ("Go to the home page", url_for("programme.home"))
+    if renew_token:  # an expired manage-my-data link: its owner may ask for a fresh one
+        return link_problem(
+            "This link has expired",
+            "Links to manage your data work for 30 days, so that an old e-mail in someone "
+            "else's hands shows nothing. We can send a new link to the address this one "
+            "belonged to.",
+            410,
+            [home],
+            action=(url_for("appeal.my_data_renew", token=renew_token), "Send me a new link"),
+        )
     if isinstance(error, TokenExpired):
-        status, title = 410, "This link has expired"
-    elif isinstance(error, SupporterGone):
-        status, title = 404, "Nothing is held for this link"
-    else:
-        status, title = 400, "This link is not valid"
-    response = make_response(
-        render_template(
-            "appeal/link_problem.html",
-            title=title,
-            error=error,
-            renew_token=renew_token,
-            renew_form=ButtonForm() if renew_token else None,
-        ),
-        status,
+        return link_problem(
+            "This link has expired",
+            "Confirmation links work for 7 days. To get a fresh one, sign again with the same "
+            "e-mail address: we will send you a new link.",
+            410,
+            [("Sign again", url_for("appeal.sign")), home],
+        )
+    if isinstance(error, SupporterGone):
+        return link_problem(
+            "Nothing is held for this link",
+            "We hold no data for this link: it has been erased, or was deleted because it "
+            "was never confirmed.",
+            404,
+            [home],
+        )
+    return link_problem(
+        "This link is not valid",
+        "The link may have been cut short or mistyped. Copy the whole link from our e-mail "
+        "into your browser's address bar.",
+        400,
+        [home],
     )
-    # htmx does not swap these statuses in, so a boosted link or button (on a my-data page
-    # whose data was erased in another tab, say) would do nothing: a link goes there for
-    # real; a button reloads its page, which then says what is wrong with the link.
-    if request.headers.get("HX-Boosted") == "true" and status not in HTMX_SWAPPED_ERRORS:
-        if request.method == "GET":
-            response.headers["HX-Redirect"] = request.full_path.rstrip("?")
-        else:
-            response.headers["HX-Refresh"] = "true"
-    return no_store(response)
 
 
 def _supporter(purpose: str, token: str, max_age: int | None) -> Supporter:
@@ -131,7 +137,7 @@ def _supporter(purpose: str, token: str, max_age: int | None) -> Supporter:
 @crowd_cached
 @limiter.limit(SIGN_LIMIT, methods=["POST"])
 @closes_with_campaign
-def sign() -> Response | str:
+def sign() -> ResponseReturnValue:
     form = SignForm()
     if request.method == "GET":
         ref = request.args.get("ref")
@@ -156,7 +162,7 @@ def sign() -> Response | str:
     return _signed(outcome)
 
 
-def _signed(outcome: SignOutcome) -> Response:
+def _signed(outcome: SignOutcome) -> ResponseReturnValue:
     if is_htmx():
         return render_page_or_fragment(
             "appeal/thanks.html", "appeal/_thanks.html", **_thanks_context(outcome)
@@ -194,7 +200,7 @@ def region() -> str:
 
 @bp.route("/appeal/confirm/<token>", methods=["GET", "POST"])
 @limiter.limit(TOKEN_LIMIT)
-def confirm(token: str) -> Response:
+def confirm(token: str) -> ResponseReturnValue:
     supporter = _supporter(CONFIRM, token, CONFIRM_MAX_AGE)
     if supporter.signed_at is None:
         abort(_link_problem(SupporterGone()))
@@ -221,7 +227,7 @@ def confirm(token: str) -> Response:
 @bp.route("/bulletin", methods=["GET", "POST"], endpoint="bulletin")
 @limiter.limit(SIGN_LIMIT, methods=["POST"])
 @closes_with_campaign
-def bulletin() -> Response | str:
+def bulletin() -> ResponseReturnValue:
     form = BulletinForm()
     if request.method == "GET":
         return render_template("appeal/bulletin.html", bulletin_form_obj=form)
@@ -236,7 +242,7 @@ def bulletin() -> Response | str:
     return _subscribed()
 
 
-def _subscribed() -> Response:
+def _subscribed() -> ResponseReturnValue:
     if is_htmx():
         return render_page_or_fragment(
             "appeal/bulletin.html", "appeal/_bulletin.html", bulletin_done=True
@@ -251,7 +257,7 @@ def bulletin_thanks() -> str:
 
 @bp.route("/bulletin/confirm/<token>", methods=["GET", "POST"])
 @limiter.limit(TOKEN_LIMIT)
-def bulletin_confirm(token: str) -> Response:
+def bulletin_confirm(token: str) -> ResponseReturnValue:
     supporter = _supporter(BULLETIN_CONFIRM, token, CONFIRM_MAX_AGE)
     form = ButtonForm()
     if request.method == "POST":
@@ -306,7 +312,7 @@ def _my_data_action(token: str) -> Supporter:
 
 @bp.post("/my-data/<token>/bulletin")
 @limiter.limit(TOKEN_LIMIT)
-def my_data_bulletin(token: str) -> Response:
+def my_data_bulletin(token: str) -> ResponseReturnValue:
     supporter = _my_data_action(token)
     action = request.form.get("action")
     if action == "unsubscribe":
@@ -324,7 +330,7 @@ def my_data_bulletin(token: str) -> Response:
 
 @bp.post("/my-data/<token>/display")
 @limiter.limit(TOKEN_LIMIT)
-def my_data_display(token: str) -> Response:
+def my_data_display(token: str) -> ResponseReturnValue:
     supporter = _my_data_action(token)
     show = request.form.get("show")
     if show not in {"0", "1"}:
@@ -343,7 +349,7 @@ def my_data_display(token: str) -> Response:
 @bp.post("/my-data/<token>/sign")
 @limiter.limit(TOKEN_LIMIT)
 @closes_with_campaign
-def my_data_sign(token: str) -> Response:
+def my_data_sign(token: str) -> ResponseReturnValue:
     supporter = _supporter(MY_DATA, token, MY_DATA_MAX_AGE)
     form = DetailsForm()
     if not form.validate_on_submit():
@@ -356,7 +362,7 @@ def my_data_sign(token: str) -> Response:
 
 @bp.route("/my-data/<token>/erase", methods=["GET", "POST"])
 @limiter.limit(TOKEN_LIMIT)
-def my_data_erase(token: str) -> Response:
+def my_data_erase(token: str) -> ResponseReturnValue:
     supporter = _supporter(MY_DATA, token, MY_DATA_MAX_AGE)
     form = ButtonForm()
     if request.method == "POST":
@@ -374,7 +380,7 @@ def my_data_erase(token: str) -> Response:
 
 @bp.post("/my-data/<token>/renew")
 @limiter.limit(TOKEN_LIMIT)
-def my_data_renew(token: str) -> Response:
+def my_data_renew(token: str) -> ResponseReturnValue:
     """Send a fresh manage-my-data link to the owner of an expired one."""
     if not ButtonForm().validate_on_submit():
         abort(400)

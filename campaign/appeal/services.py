@@ -27,7 +27,7 @@ from campaign.mail.services import (
     recently_mailed,
     withdraw_bulk_mail_to,
 )
-from campaign.models import utcnow
+from campaign.models import rows_changed, utcnow
 from campaign.personal_data import erase_everywhere
 from campaign.regions import AREA_NAMES, OUTSIDE_UK, region_for_postcode
 from campaign.scheduler import scheduled_job
@@ -344,7 +344,7 @@ def _insert_if_new(values: dict[str, Any]) -> int | None:
     # INSERT ... ON CONFLICT DO NOTHING is atomic on both databases: two people (or one
     # person twice) signing with one address at the same instant make one row, no error.
     dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    insert: Any = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     row = {
         "created_at": utcnow(),
         "referral_code": new_referral_code(),
@@ -365,6 +365,14 @@ def _by_canonical(canonical: str) -> Supporter | None:
     return db.session.scalar(sa.select(Supporter).where(Supporter.email_canonical == canonical))
 
 
+def _existing(canonical: str) -> Supporter:
+    """The row an insert just conflicted with (it was there, so it is there)."""
+    supporter = _by_canonical(canonical)
+    if supporter is None:
+        raise LookupError(f"no supporter {canonical!r} after a conflicting insert")
+    return supporter
+
+
 def _busy_client(ip_hash: str | None, hold_after: int | None) -> bool:
     """Whether this client address made `hold_after` sign-ups or more in the last hour."""
     if ip_hash is None or hold_after is None:
@@ -376,7 +384,7 @@ def _busy_client(ip_hash: str | None, hold_after: int | None) -> bool:
         .limit(hold_after)  # counting stops at the threshold, however big the flood
         .subquery()
     )
-    return db.session.scalar(sa.select(sa.func.count()).select_from(recent)) >= hold_after
+    return (db.session.scalar(sa.select(sa.func.count()).select_from(recent)) or 0) >= hold_after
 
 
 def sign_appeal(
@@ -417,11 +425,11 @@ def sign_appeal(
         }
     )
     if new_id is not None:
-        supporter = db.session.get(Supporter, new_id)
+        supporter = db.session.get_one(Supporter, new_id)
         _send_signature_confirmation(supporter)
         return SignOutcome(supporter.referral_code, region, country)
 
-    supporter = _by_canonical(canonical)
+    supporter = _existing(canonical)
     if recently_mailed(supporter.email):
         pass  # the same answer, and no more mail to this inbox for now
     elif supporter.signed_at is None:
@@ -446,7 +454,7 @@ def confirm_signature(supporter: Supporter) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(supporter)
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         return False
     if supporter.counted:  # a held sign-up counts only once a moderator releases it
         count_signature(supporter, +1)
@@ -482,7 +490,7 @@ def sign_as_subscriber(supporter: Supporter, details: SignatureDetails) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(supporter)
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         return False
     count_signature(supporter, +1)
     return True
@@ -503,9 +511,9 @@ def subscribe_bulletin(email: str, ip_hash: str | None = None) -> None:
         }
     )
     if new_id is not None:
-        _send_bulletin_confirmation(db.session.get(Supporter, new_id))
+        _send_bulletin_confirmation(db.session.get_one(Supporter, new_id))
         return
-    supporter = _by_canonical(canonical)
+    supporter = _existing(canonical)
     if recently_mailed(supporter.email):
         return  # the same answer, and no more mail to this inbox for now
     if not supporter.subscribed:
@@ -557,7 +565,7 @@ def erase_supporter(supporter: Supporter) -> bool:
         .where(Supporter.id == supporter.id)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # erased already, perhaps by a second click
+    if rows_changed(result) != 1:  # erased already, perhaps by a second click
         return False
     if was_counted:
         count_signature(supporter, -1)
@@ -625,4 +633,4 @@ def anonymise_supporters_job(now: dt.datetime) -> str:
         )
         .execution_options(synchronize_session=False)
     )
-    return f"anonymised {result.rowcount} supporter{'' if result.rowcount == 1 else 's'}"
+    return f"anonymised {rows_changed(result)} supporter{'' if rows_changed(result) == 1 else 's'}"

@@ -153,7 +153,3 @@ class SendForm(FlaskForm):
         if self.send_at.data is None:
             raise ValueError("send later without a time")
         return local_to_utc(self.send_at.data)
-
-
-class ButtonForm(FlaskForm):
-    """A form that is only a button: the CSRF token is its one field."""

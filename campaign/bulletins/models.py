@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign.extensions import db
+from campaign.extensions import Model
 from campaign.models import utcnow
 
 DRAFT, SCHEDULED, SENDING, SENT = "draft", "scheduled", "sending", "sent"
@@ -15,7 +15,7 @@ SUBJECT_MAX = 150
 BODY_MAX = 100_000  # characters of Markdown: a long bulletin is ~10,000
 
 
-class Bulletin(db.Model):
+class Bulletin(Model):
     """One bulletin: written as a draft, then scheduled or sent to its audience.
 
     `sending` means the audience is being expanded into deliveries (outbox rows);
@@ -63,7 +63,7 @@ class Bulletin(db.Model):
         return self.status == DRAFT
 
 
-class BulletinDelivery(db.Model):
+class BulletinDelivery(Model):
     """One supporter's copy of one bulletin. The unique pair makes a second copy impossible,
     whatever the workers do; erasing the supporter deletes the row with them."""
 

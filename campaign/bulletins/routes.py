@@ -13,7 +13,6 @@ from campaign.bulletins import bp
 from campaign.bulletins.forms import (
     AudienceForm,
     BulletinForm,
-    ButtonForm,
     PreviewForm,
     SendForm,
     utc_to_local,
@@ -34,7 +33,7 @@ from campaign.bulletins.services import (
     update_bulletin,
 )
 from campaign.extensions import db, limiter
-from campaign.forms import clean_line
+from campaign.forms import ButtonForm, clean_line
 from campaign.htmx import is_htmx, render_page_or_fragment
 from campaign.organisers.access import PUBLIC, allow, guard_organiser_room
 from campaign.organisers.audit import record_audit

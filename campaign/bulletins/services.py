@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from markupsafe import Markup
@@ -27,7 +27,7 @@ from campaign.mail.models import BULK, FAILED, QUEUED, OutboxMessage
 from campaign.mail.models import SENDING as MESSAGE_SENDING
 from campaign.mail.models import SENT as MESSAGE_SENT
 from campaign.mail.services import queue_email
-from campaign.models import utcnow
+from campaign.models import rows_changed, utcnow
 from campaign.safe_markdown import markdown_problem, markdown_to_text, render_markdown
 from campaign.scheduler import scheduled_job
 from campaign.urls import external_url
@@ -227,7 +227,7 @@ def send_bulletin(bulletin: Bulletin, by: str, at: dt.datetime | None = None) ->
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         raise BulletinRefused("This bulletin has already been scheduled or sent.")
     db.session.refresh(bulletin)
     return size
@@ -241,7 +241,7 @@ def cancel_schedule(bulletin: Bulletin) -> None:
         .values(status=DRAFT, send_at=None, audience_size=None, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         raise BulletinRefused("Only a scheduled bulletin can be cancelled; this one has started.")
     db.session.refresh(bulletin)
 
@@ -258,13 +258,13 @@ def _claim(bulletin_id: int, now: dt.datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def _insert_deliveries(bulletin_id: int, supporter_ids: list[int]) -> list[tuple[int, int]]:
     """Insert the deliveries not yet there; (delivery id, supporter id) of those inserted."""
     dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    insert: Any = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     table = BulletinDelivery.__table__
     now = utcnow()
     statement = (
@@ -298,7 +298,7 @@ def _queue_batch(bulletin: Bulletin, rendered: Rendered, supporters: list[Suppor
         messages.append((delivery_id, message))
     db.session.flush()
     if messages:
-        table = BulletinDelivery.__table__
+        table = cast(sa.Table, BulletinDelivery.__table__)
         db.session.execute(
             sa.update(table)
             .where(table.c.id == sa.bindparam("delivery_id"))
@@ -375,7 +375,7 @@ def start_due_bulletins(now: dt.datetime | None = None) -> list[int]:
             .values(status=SENDING, started_at=now)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 1:
+        if rows_changed(result) == 1:
             started.append(bulletin_id)
     db.session.commit()
     return started

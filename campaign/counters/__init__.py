@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Flask, request
-from flask.sessions import SessionInterface
+from flask.sessions import SecureCookieSessionInterface, SessionInterface
 
 bp = Blueprint("counters", __name__, cli_group="counters")
 
@@ -31,7 +31,8 @@ class CrowdSessions(SessionInterface):
 
     def open_session(self, app: Flask, request_: Any) -> Any:
         if request_.path in self.paths:
-            return self.inner.session_class()
+            # The inner interface is Flask's cookie one, whose session class this is.
+            return cast(SecureCookieSessionInterface, self.inner).session_class()
         return self.inner.open_session(app, request_)
 
     def save_session(self, app: Flask, session: Any, response: Any) -> None:

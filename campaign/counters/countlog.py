@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign.extensions import db
+from campaign.extensions import Model, db
 from campaign.groups.models import GROUP_KINDS
 from campaign.models import utcnow
 from campaign.scheduler import scheduled_job
@@ -30,7 +30,7 @@ from campaign.tally import PAPER_TALLY, read_tallies
 FORMAT = "count-log/1"
 
 
-class CountLogEntry(db.Model):
+class CountLogEntry(Model):
     """One day's entry of the count log; `body` is the entry's JSON exactly as published."""
 
     __tablename__ = "count_log"

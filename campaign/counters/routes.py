@@ -12,11 +12,12 @@ import json
 from collections.abc import Callable
 
 from flask import Response, abort, current_app, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 
 from campaign.appeal.services import recent_public_signers
+from campaign.charts import bar_chart, day_chart, day_series
 from campaign.content import current_content
 from campaign.counters import bp
-from campaign.counters.charts import day_chart, day_series, region_chart
 from campaign.counters.countlog import FORMAT, log_entries, verify_chain
 from campaign.counters.openapi import openapi_document
 from campaign.counters.services import (
@@ -31,6 +32,7 @@ from campaign.crowdcache import crowd_cached
 from campaign.groups.models import GROUP_KINDS, GROUP_REGIONS
 from campaign.groups.services import public_groups
 from campaign.models import utcnow
+from campaign.regions import NATIONAL
 from campaign.urls import external_url
 
 RENDER_CACHE_LIMIT = 256
@@ -42,6 +44,7 @@ def _fingerprint() -> str:
     cache = counts_cache()
     if cache.fingerprint is None:
         env = current_app.jinja_env
+        assert env.loader is not None  # Flask always gives the app a template loader
         source = env.loader.get_source(env, "counters/_counters.html")[0]
         content = current_content()
         settings = json.dumps(
@@ -53,7 +56,9 @@ def _fingerprint() -> str:
     return cache.fingerprint
 
 
-def _crowd_response(parts: tuple[object, ...], mimetype: str, render: Callable[[], str]):
+def _crowd_response(
+    parts: tuple[object, ...], mimetype: str, render: Callable[[], str]
+) -> Response:
     """A public, short-lived, conditional response whose ETag is a digest of `parts`."""
     seconds = poll_seconds()
     digest = repr((parts, seconds, _fingerprint())).encode()
@@ -78,7 +83,7 @@ def _crowd_response(parts: tuple[object, ...], mimetype: str, render: Callable[[
 
 @bp.get("/partials/counters")
 @crowd_cached(cookies_too=True)
-def partial():
+def partial() -> ResponseReturnValue:
     """The live counters fragment; it polls itself (see templates/counters/_counters.html)."""
     was = request.args.get("was")
     counts = current_counts()
@@ -98,7 +103,7 @@ def partial():
 
 @bp.get("/api/stats.json")
 @crowd_cached(cookies_too=True)
-def stats():
+def stats() -> ResponseReturnValue:
     """Totals, per kind, per region and per day."""
     counts = current_counts()
     return _crowd_response(
@@ -109,7 +114,7 @@ def stats():
 
 
 @bp.get("/api/groups.json")
-def groups_json():
+def groups_json() -> ResponseReturnValue:
     """The public directory of approved groups, optionally of one kind or region."""
     kind = request.args.get("kind") or None
     region = request.args.get("region") or None
@@ -127,7 +132,7 @@ def groups_json():
 
 
 @bp.get("/api/openapi.json")
-def openapi():
+def openapi() -> ResponseReturnValue:
     """The OpenAPI 3.1 document describing the JSON API."""
     document = openapi_document(current_content().campaign["campaign"]["name"])
     response = Response(json.dumps(document, indent=2), mimetype="application/json")
@@ -138,21 +143,23 @@ def openapi():
 
 
 @bp.get("/numbers")
-def numbers():
+def numbers() -> ResponseReturnValue:
     """The public numbers page: counters, charts by region and by day, recent signers."""
     counts = current_counts()
-    series = day_series(counts, utcnow().date())
+    series = day_series({d.day: d.signatures for d in counts.days}, utcnow().date())
+    # UK-wide bodies have groups but no signatures: the chart leaves them out.
+    by_region = [(a.name, a.signatures) for a in counts.areas if a.area != NATIONAL]
     return render_template(
         "counters/numbers.html",
         counts=counts,
-        regions=region_chart(counts),
+        regions=bar_chart(by_region),
         days=day_chart(series),
         recent=recent_public_signers(RECENT_SIGNERS),
     )
 
 
 @bp.get("/numbers/log")
-def count_log():
+def count_log() -> ResponseReturnValue:
     """The public count log: a daily, hash-chained record of the numbers, and how to check it."""
     entries = log_entries()
     response = make_response(
@@ -169,7 +176,7 @@ def count_log():
 
 
 @bp.get("/numbers/log.json")
-def count_log_json():
+def count_log_json() -> ResponseReturnValue:
     """Every entry of the count log, oldest first, exactly as stored."""
     body = {"format": FORMAT, "entries": log_entries()}
     response = Response(

@@ -18,10 +18,11 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from campaign.events import admin_bp as bp
-from campaign.events.forms import ButtonForm, CancelEventForm, DoorSearchForm, EventForm, ReportForm
+from campaign.events.forms import CancelEventForm, DoorSearchForm, EventForm, ReportForm
 from campaign.events.models import EVENT_STATUSES, GOING, WAITING, Event, Rsvp
 from campaign.events.services import (
     EventProblem,
@@ -41,6 +42,7 @@ from campaign.events.services import (
     utc_to_london,
 )
 from campaign.extensions import db
+from campaign.forms import ButtonForm
 from campaign.htmx import render_page_or_fragment
 from campaign.organisers.access import allow, guard_organiser_room
 from campaign.organisers.audit import record_audit
@@ -101,7 +103,7 @@ def index() -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 @allow(ORGANISER)
-def new() -> Response | str:
+def new() -> ResponseReturnValue:
     form = _form_for()
     problem = None
     if request.method == "GET" and request.args.get("copy", "").isdigit():
@@ -130,7 +132,7 @@ def new() -> Response | str:
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
 @allow(ORGANISER)
-def edit(event_id: int) -> Response | str:
+def edit(event_id: int) -> ResponseReturnValue:
     event = _event(event_id)
     form = _form_for()
     problem = None
@@ -157,7 +159,7 @@ def edit(event_id: int) -> Response | str:
 
 @bp.route("/<int:event_id>/cancel", methods=["GET", "POST"])
 @allow(ORGANISER)
-def cancel(event_id: int) -> Response | str:
+def cancel(event_id: int) -> ResponseReturnValue:
     event = _event(event_id)
     form = CancelEventForm()
     problem = None
@@ -181,7 +183,7 @@ def cancel(event_id: int) -> Response | str:
 
 @bp.post("/<int:event_id>/decide")
 @allow(MODERATOR)
-def decide(event_id: int) -> Response:
+def decide(event_id: int) -> ResponseReturnValue:
     event = _event(event_id)
     decision = request.form.get("decision")
     if decision not in ("publish", "decline") or not ButtonForm().validate_on_submit():
@@ -247,7 +249,7 @@ def door(event_id: int) -> Response:
 
 @bp.post("/<int:event_id>/door/<int:rsvp_id>")
 @allow(ORGANISER)
-def check_in(event_id: int, rsvp_id: int) -> Response:
+def check_in(event_id: int, rsvp_id: int) -> ResponseReturnValue:
     event = _event(event_id)
     rsvp = db.session.get(Rsvp, rsvp_id)
     if rsvp is None or rsvp.event_id != event.id or rsvp.status not in (GOING, WAITING):
@@ -315,8 +317,7 @@ def export(event_id: int) -> Response:
             ]
         )
     response = make_response("\ufeff" + out.getvalue())
-    response.mimetype = "text/csv"
-    response.charset = "utf-8"
+    response.mimetype = "text/csv"  # Werkzeug adds "; charset=utf-8" to text types
     response.headers["Content-Disposition"] = f'attachment; filename="rsvps-{event.slug}.csv"'
     return no_store(response)
 
@@ -326,7 +327,7 @@ def export(event_id: int) -> Response:
 
 @bp.route("/<int:event_id>/report", methods=["GET", "POST"])
 @allow(ORGANISER)
-def report(event_id: int) -> Response | str:
+def report(event_id: int) -> ResponseReturnValue:
     event = _event(event_id)
     form = ReportForm()
     form.groups.choices = approved_groups_for_choice()

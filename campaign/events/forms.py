@@ -183,10 +183,6 @@ class RsvpForm(FlaskForm):
         return first, last
 
 
-class ButtonForm(FlaskForm):
-    """A form that is only a button: the CSRF token is its one field."""
-
-
 class ProposalRequestForm(FlaskForm):
     email = StringField(
         "Your group's contact e-mail address",

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.extensions import db
+from campaign.extensions import Model, db
 from campaign.models import utcnow
 
 # slug -> label, in the order the filters show them.
@@ -46,7 +46,7 @@ event_groups = sa.Table(
 )
 
 
-class Event(db.Model):
+class Event(Model):
     """A meeting: national, a local group's, or online; proposed, published or cancelled."""
 
     __tablename__ = "events"
@@ -101,7 +101,7 @@ class Event(db.Model):
         return self.status == CANCELLED
 
 
-class Rsvp(db.Model):
+class Rsvp(Model):
     """Someone's place at an event: pending until confirmed by e-mail, then going or waiting."""
 
     __tablename__ = "rsvps"
@@ -134,7 +134,7 @@ class Rsvp(db.Model):
     event: Mapped[Event] = relationship(lazy="joined")
 
 
-class Motion(db.Model):
+class Motion(Model):
     """A motion put to an event, with the votes for, against and abstaining."""
 
     __tablename__ = "event_motions"

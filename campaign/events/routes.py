@@ -14,12 +14,12 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from campaign.appeal.services import SignatureDetails, sign_appeal
-from campaign.errors import render_error
 from campaign.events import bp
 from campaign.events.calendar import atom_feed, calendar
-from campaign.events.forms import ButtonForm, ProposalRequestForm, ProposedEventForm, RsvpForm
+from campaign.events.forms import ProposalRequestForm, ProposedEventForm, RsvpForm
 from campaign.events.models import EVENT_KINDS, PROPOSED, Event, Rsvp
 from campaign.events.services import (
     RSVP_CONFIRM,
@@ -42,7 +42,9 @@ from campaign.events.services import (
     utc_to_london,
 )
 from campaign.extensions import db, limiter
+from campaign.forms import ButtonForm
 from campaign.htmx import is_htmx, render_page_or_fragment
+from campaign.link_problem import link_problem
 from campaign.models import utcnow
 from campaign.regions import REGIONS
 from campaign.security import TokenExpired, TokenInvalid, client_ip_hash, no_store
@@ -56,14 +58,20 @@ def _post_limit() -> str:
 
 
 def _link_problem(error: Exception) -> Response:
+    events = [("Events", url_for("events.index"))]
     if isinstance(error, TokenExpired):
-        return no_store(
-            render_error(410, "This link has expired. Reply again from the event's page.")
+        return link_problem(
+            "This link has expired", "Reply again from the event's page.", 410, events
         )
     if isinstance(error, RsvpGone):
-        return no_store(render_error(404, "We hold nothing for this link: it was erased."))
-    return no_store(
-        render_error(400, "This link is not valid. Copy the whole link from our e-mail.")
+        return link_problem(
+            "Nothing is held for this link",
+            "We hold nothing for this link: it was erased.",
+            404,
+            events,
+        )
+    return link_problem(
+        "This link is not valid", "Copy the whole link from our e-mail.", 400, events
     )
 
 
@@ -134,7 +142,7 @@ def event(slug: str) -> str:
 
 @bp.post("/events/<slug>/rsvp")
 @limiter.limit(_post_limit)
-def rsvp_ask(slug: str) -> Response:
+def rsvp_ask(slug: str) -> ResponseReturnValue:
     event = _event_or_404(slug)
     form = RsvpForm()
     if form.website.data:  # the honeypot: told it worked, nothing stored or sent
@@ -167,7 +175,7 @@ def rsvp_ask(slug: str) -> Response:
     )
 
 
-def _asked(event: Event) -> Response:
+def _asked(event: Event) -> ResponseReturnValue:
     if is_htmx():
         return render_page_or_fragment(
             "events/event.html", "events/_rsvp.html", **_event_context(event, asked=True)
@@ -186,7 +194,7 @@ def rsvp_sent(slug: str) -> str:
 
 @bp.route("/events/confirm/<token>", methods=["GET", "POST"])
 @limiter.limit(_post_limit, methods=["POST"])
-def confirm(token: str) -> Response:
+def confirm(token: str) -> ResponseReturnValue:
     rsvp = _rsvp(RSVP_CONFIRM, token, RSVP_CONFIRM_MAX_AGE)
     form = ButtonForm()
     problem = None
@@ -208,7 +216,7 @@ def confirm(token: str) -> Response:
 
 @bp.route("/events/rsvp/<token>", methods=["GET", "POST"])
 @limiter.limit(_post_limit, methods=["POST"])
-def rsvp(token: str) -> Response:
+def rsvp(token: str) -> ResponseReturnValue:
     """Someone's own reply: see what we hold, give up the place, or erase it all."""
     reply = _rsvp(RSVP_MANAGE, token, None)
     form = ButtonForm()
@@ -236,8 +244,7 @@ def rsvp(token: str) -> Response:
 
 def _calendar_response(body: str, filename: str) -> Response:
     response = make_response(body)
-    response.mimetype = "text/calendar"
-    response.charset = "utf-8"
+    response.mimetype = "text/calendar"  # Werkzeug adds "; charset=utf-8" to text types
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

@@ -34,7 +34,7 @@ from campaign.events.models import (
 from campaign.extensions import db
 from campaign.groups.models import APPROVED, Group
 from campaign.mail.services import delete_mail_to, queue_email
-from campaign.models import utcnow
+from campaign.models import rows_changed, utcnow
 from campaign.personal_data import Holder, register_holder
 from campaign.scheduler import scheduled_job
 from campaign.security import TokenInvalid, make_token, read_token
@@ -593,7 +593,7 @@ def send_reminders(now: dt.datetime) -> int:
             .values(reminded_at=now)
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount == 1:
+        if rows_changed(claimed) == 1:
             _email(rsvp, f"Tomorrow: {rsvp.event.title}", "reminder")
             sent += 1
     return sent

@@ -375,7 +375,8 @@ def send_fee_reminders(now: dt.datetime | None = None) -> str | None:
             due_on=group.fee_due_on,
             fee_pounds=group.fee_pence / 100 if group.fee_pence else 0,
         )
-        _record(group, group.status, note=f"Fee reminder sent for {group.fee_due_on.isoformat()}")
+        due_on = group.fee_due_on
+        _record(group, group.status, note=f"Fee reminder sent for {due_on and due_on.isoformat()}")
         sent += 1
     return f"{sent} fee reminder{'' if sent == 1 else 's'} queued" if sent else None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,7 +35,7 @@ INDEX_DIGITS = 3  # longer indices are refused before int() (Python caps int() a
 class RepresentativeList(FieldList):
     """A FieldList that ignores absurd indices instead of failing on them."""
 
-    def _extract_indices(self, prefix: str, formdata: Any):  # noqa: ANN202 (WTForms' hook)
+    def _extract_indices(self, prefix: str, formdata: Any) -> Iterator[int]:
         offset = len(prefix) + 1
         for key in formdata:
             if key.startswith(prefix + "-"):
@@ -209,8 +210,12 @@ class AffiliationForm(FlaskForm):
             NumberRange(0, MAX_MEMBERS, message="Enter a number of members from 0 to 10,000,000."),
         ],
     )
+    # Labelled in the singular: the error summary names "Representative 2, e-mail".
     representatives = RepresentativeList(
-        FormField(RepresentativeForm), min_entries=MAX_REPRESENTATIVES, max_entries=3
+        FormField(RepresentativeForm),
+        label="Representative",
+        min_entries=MAX_REPRESENTATIVES,
+        max_entries=3,
     )
     decided_how = StringField(
         "How the affiliation was decided",

@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from campaign.extensions import db
+from campaign.extensions import Model
 from campaign.models import utcnow
 from campaign.regions import NATIONAL, REGIONS
 
@@ -36,7 +36,7 @@ MAX_REPRESENTATIVES = 3
 MAX_FEE_PENCE = 10_000_000  # £100,000: a typing slip beyond this, never a real yearly fee
 
 
-class Group(db.Model):
+class Group(Model):
     """A group's affiliation: submitted → contact confirmed → approved or rejected."""
 
     __tablename__ = "groups"
@@ -131,7 +131,7 @@ class Group(db.Model):
         return self.kind == "trade-union" and self.region == NATIONAL
 
 
-class GroupRepresentative(db.Model):
+class GroupRepresentative(Model):
     """One of up to three people a group sends to the organising group."""
 
     __tablename__ = "group_representatives"
@@ -149,7 +149,7 @@ class GroupRepresentative(db.Model):
     group: Mapped[Group] = relationship(back_populates="representatives")
 
 
-class GroupEvent(db.Model):
+class GroupEvent(Model):
     """One step in a group's history: who moved it to which status, when, and why."""
 
     __tablename__ = "group_events"
@@ -166,7 +166,7 @@ class GroupEvent(db.Model):
     group: Mapped[Group] = relationship(back_populates="events")
 
 
-class GroupFeePayment(db.Model):
+class GroupFeePayment(Model):
     """A payment of a national union's affiliation fee, as an organiser recorded it."""
 
     __tablename__ = "group_fee_payments"
@@ -189,7 +189,7 @@ class GroupFeePayment(db.Model):
     group: Mapped[Group] = relationship(back_populates="fee_payments")
 
 
-class FeeReminder(db.Model):
+class FeeReminder(Model):
     """A fee reminder sent for one due date: the unique key makes it go out once, however
     many workers look for due fees at the same time."""
 

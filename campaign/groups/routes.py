@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from campaign.closure import closes_with_campaign
 from campaign.extensions import db, limiter
@@ -36,6 +37,7 @@ from campaign.groups.services import (
     withdraw_group,
 )
 from campaign.htmx import is_htmx, render_page_or_fragment
+from campaign.link_problem import link_problem
 from campaign.security import TokenExpired, TokenInvalid, client_ip_hash, no_store, read_token
 
 MAX_SEARCH = 100
@@ -119,7 +121,7 @@ def _form_context(form: AffiliationForm) -> dict[str, Any]:
 @bp.route("/affiliate", methods=["GET", "POST"])
 @limiter.limit("5/minute;30/hour", methods=["POST"])
 @closes_with_campaign
-def affiliate() -> Response:
+def affiliate() -> ResponseReturnValue:
     """The affiliation form; a valid one registers the group and asks the contact to confirm."""
     form = AffiliationForm()
     if form.validate_on_submit():
@@ -185,14 +187,17 @@ def _group_from_token(purpose: str, token: str, max_age: int) -> Group:
 
 
 def _link_problem(title: str, message: str | None, status: int = 400) -> Response:
-    page = render_template("groups/link_problem.html", title=title, message=message)
-    return current_app.make_response((page, status))
+    ways_on = [
+        ("The affiliation form", url_for("groups.affiliate")),
+        ("The directory of groups", url_for("groups.directory")),
+    ]
+    return link_problem(title, message, status, ways_on)
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 @limiter.limit("60/minute", methods=["GET"])
 @limiter.limit("10/minute", methods=["POST"])
-def confirm(token: str) -> Response | str:
+def confirm(token: str) -> ResponseReturnValue:
     """A page with one button; only its POST confirms the contact's address."""
     group = _group_from_token(CONFIRM_PURPOSE, token, CONFIRM_MAX_AGE)
     if request.method == "POST":
@@ -209,7 +214,7 @@ def confirm(token: str) -> Response | str:
 @bp.route("/withdraw/<token>", methods=["GET", "POST"])
 @limiter.limit("60/minute", methods=["GET"])
 @limiter.limit("10/minute", methods=["POST"])
-def withdraw(token: str) -> Response | str:
+def withdraw(token: str) -> ResponseReturnValue:
     """A page with one button; only its POST withdraws the group's affiliation."""
     group = _group_from_token(WITHDRAW_PURPOSE, token, WITHDRAW_MAX_AGE)
     if request.method == "POST":

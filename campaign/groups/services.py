@@ -36,7 +36,7 @@ from campaign.groups.models import (
     GroupRepresentative,
 )
 from campaign.mail.services import delete_mail_to, queue_email, recently_mailed
-from campaign.models import utcnow
+from campaign.models import rows_changed, utcnow
 from campaign.regions import AREA_NAMES
 from campaign.scheduler import scheduled_job
 from campaign.security import make_token
@@ -276,7 +276,7 @@ def _transition(group: Group, allowed: Iterable[str], action: str, **values: Any
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(group)
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         raise InvalidTransition(group, action)
     return before
 
@@ -516,7 +516,7 @@ def purge_unconfirmed_groups(older_than_days: int, now: dt.datetime) -> int:
         .where(Group.id.in_([group_id for group_id, _ in rows]), stale)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount)
+    return int(rows_changed(result))
 
 
 @scheduled_job("purge-unconfirmed-groups", every=dt.timedelta(hours=1))
@@ -554,6 +554,5 @@ def anonymise_group_contacts_job(now: dt.datetime) -> str:
         .values(name="", email=anonymised_email_expression(GroupRepresentative.id))
         .execution_options(synchronize_session=False)
     )
-    return (
-        f"anonymised the contacts of {result.rowcount} group{'' if result.rowcount == 1 else 's'}"
-    )
+    groups = rows_changed(result)
+    return f"anonymised the contacts of {groups} group{'' if groups == 1 else 's'}"

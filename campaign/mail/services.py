@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context, render_template
@@ -13,7 +14,7 @@ from flask_mail import Message
 from campaign.closure import anonymise_due
 from campaign.extensions import db, mailer
 from campaign.mail.models import BULK, FAILED, PRIORITY, QUEUED, SENDING, SENT, OutboxMessage
-from campaign.models import utcnow
+from campaign.models import rows_changed, utcnow
 from campaign.scheduler import scheduled_job
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def _claim(message_id: int, now: dt.datetime) -> bool:
         .values(status=SENDING, lease_until=now + LEASE)
     )
     db.session.commit()
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def deliver(message: OutboxMessage) -> None:
@@ -183,7 +184,7 @@ def send_due_messages(limit: int = 100) -> dict[str, int]:
         except Exception as exc:  # any transport failure: keep the message, try later
             error = f"{type(exc).__name__}: {exc}"[:500]
             if attempts >= max_attempts:
-                outcome = {"status": FAILED}
+                outcome: dict[str, Any] = {"status": FAILED}
                 counts["failed"] += 1
                 log.error("giving up on outbox message %s: %s", message_id, error)
             else:
@@ -207,7 +208,7 @@ def send_due_messages(limit: int = 100) -> dict[str, int]:
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
-        if written.rowcount != 1:
+        if rows_changed(written) != 1:
             log.info("outbox message %s was erased while it was being sent", message_id)
     return counts
 
@@ -237,7 +238,7 @@ def delete_mail_to(addresses: list[str]) -> int:
         .where(sa.func.lower(OutboxMessage.recipient).in_(lowered))
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return int(rows_changed(result) or 0)
 
 
 def withdraw_bulk_mail_to(address: str) -> int:
@@ -251,7 +252,7 @@ def withdraw_bulk_mail_to(address: str) -> int:
         )
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return int(rows_changed(result) or 0)
 
 
 @scheduled_job("delete-old-mail-bodies", every=dt.timedelta(hours=6))
@@ -268,7 +269,7 @@ def delete_old_mail_bodies(now: dt.datetime) -> str:
         .values(text_body="", html_body="", headers={})
         .execution_options(synchronize_session=False)
     )
-    return f"deleted the bodies of {result.rowcount} old messages"
+    return f"deleted the bodies of {rows_changed(result)} old messages"
 
 
 @scheduled_job("delete-mail-after-close", every=dt.timedelta(hours=1))
@@ -279,4 +280,4 @@ def delete_mail_after_close(now: dt.datetime) -> str:
     result = db.session.execute(
         sa.delete(OutboxMessage).execution_options(synchronize_session=False)
     )
-    return f"deleted {result.rowcount} messages"
+    return f"deleted {rows_changed(result)} messages"

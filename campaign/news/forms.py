@@ -113,7 +113,3 @@ class PublishForm(SendForm):
     as_bulletin = BooleanField(
         "Also mail it as a bulletin to every bulletin subscriber, when it appears"
     )
-
-
-class ButtonForm(FlaskForm):
-    """A form that is only a button: the CSRF token is its one field."""

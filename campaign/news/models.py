@@ -7,14 +7,14 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign.extensions import db
+from campaign.extensions import Model
 from campaign.models import utcnow
 
 DRAFT, PUBLISHED = "draft", "published"
 SLUG_MAX, TITLE_MAX, AUTHOR_MAX, SUMMARY_MAX = 100, 200, 100, 400
 
 
-class RoomPost(db.Model):
+class RoomPost(Model):
     """A statement or news post. Public once `published` and `publish_at` has come."""
 
     __tablename__ = "news_posts"

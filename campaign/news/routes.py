@@ -13,9 +13,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from campaign.bulletins.forms import utc_to_local
 from campaign.bulletins.services import BulletinRefused, render_bulletin
 from campaign.extensions import db
+from campaign.forms import ButtonForm
 from campaign.htmx import is_htmx, render_page_or_fragment
 from campaign.news import bp
-from campaign.news.forms import ButtonForm, PostForm, PublishForm
+from campaign.news.forms import PostForm, PublishForm
 from campaign.news.models import RoomPost
 from campaign.news.services import (
     PostRefused,

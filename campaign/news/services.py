@@ -91,7 +91,7 @@ def public_post(slug: str, now: dt.datetime | None = None) -> NewsPost | None:
     return current_content().post(slug)
 
 
-def room_posts() -> sa.Select[tuple[RoomPost]]:
+def room_posts() -> sa.Select[RoomPost]:
     """Every post written in the room, newest first, for the organisers' list."""
     return sa.select(RoomPost).order_by(RoomPost.updated_at.desc(), RoomPost.id.desc())
 

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from campaign.extensions import db, limiter
+from campaign.forms import ButtonForm
 from campaign.models import utcnow
 from campaign.organisers import bp
 from campaign.organisers.access import PUBLIC, allow
@@ -27,7 +28,6 @@ from campaign.organisers.accounts import (
 from campaign.organisers.audit import record_audit
 from campaign.organisers.forms import (
     AcceptInviteForm,
-    ActionForm,
     EnrolForm,
     InviteForm,
     PasswordConfirmForm,
@@ -54,7 +54,7 @@ FAILED_LOGINS_SHOWN = dt.timedelta(hours=24)
 
 
 def _me() -> Organiser:
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()
 
 
 # --- the admins' list of accounts -------------------------------------------------------
@@ -112,7 +112,7 @@ def _change(
 ) -> ResponseReturnValue:
     """One admin change to an account: apply, audit and commit, or refuse with the reason."""
     organiser = _account(organiser_id)
-    ActionForm()  # CSRF is checked for every POST by CSRFProtect
+    ButtonForm()  # CSRF is checked for every POST by CSRFProtect
     try:
         details = change(organiser) or {}
     except AccountError as exc:
@@ -148,7 +148,7 @@ def account_role(organiser_id: int) -> ResponseReturnValue:
 def account_disable(organiser_id: int) -> ResponseReturnValue:
     return _change(
         organiser_id,
-        disable_organiser,  # type: ignore[arg-type]
+        disable_organiser,
         "organiser.disabled",
         "{email} is disabled and signed out everywhere.",
     )
@@ -159,7 +159,7 @@ def account_disable(organiser_id: int) -> ResponseReturnValue:
 def account_enable(organiser_id: int) -> ResponseReturnValue:
     return _change(
         organiser_id,
-        enable_organiser,  # type: ignore[arg-type]
+        enable_organiser,
         "organiser.enabled",
         "{email} can log in again.",
     )
@@ -170,7 +170,7 @@ def account_enable(organiser_id: int) -> ResponseReturnValue:
 def account_sign_out(organiser_id: int) -> ResponseReturnValue:
     return _change(
         organiser_id,
-        end_every_session,  # type: ignore[arg-type]
+        end_every_session,
         "organiser.signed_out",
         "Every session of {email} has ended.",
     )

@@ -66,7 +66,7 @@ def _first_error(form: FlaskForm) -> str:
 
 @bp.get("/groups/affiliated")
 @allow(MODERATOR)
-def affiliated():
+def affiliated() -> ResponseReturnValue:
     form = AffiliatedFilterForm(formdata=request.args)
     context: dict[str, Any] = {"form": form, "fee_state": fee_state, "today": today()}
     if not form.validate():
@@ -136,13 +136,13 @@ def _done(group: Group, message: str) -> ResponseReturnValue:
 
 @bp.get("/groups/affiliated/<int:group_id>")
 @allow(MODERATOR)
-def affiliated_group(group_id: int):
+def affiliated_group(group_id: int) -> ResponseReturnValue:
     return _panel(_group(group_id))
 
 
 @bp.post("/groups/affiliated/<int:group_id>/payments")
 @allow(MODERATOR)
-def record_payment(group_id: int):
+def record_payment(group_id: int) -> ResponseReturnValue:
     group = _group(group_id)
     form = PaymentForm()
     if not form.validate():
@@ -178,7 +178,7 @@ def record_payment(group_id: int):
 
 @bp.post("/groups/affiliated/<int:group_id>/revoke")
 @allow(MODERATOR)
-def revoke(group_id: int):
+def revoke(group_id: int) -> ResponseReturnValue:
     group = _group(group_id)
     form = RevokeForm()
     if not form.validate():
@@ -201,7 +201,7 @@ def revoke(group_id: int):
 
 @bp.post("/groups/affiliated/<int:group_id>/restore")
 @allow(MODERATOR)
-def restore(group_id: int):
+def restore(group_id: int) -> ResponseReturnValue:
     group = _group(group_id)
     form = RestoreForm()
     if not form.validate():
@@ -271,7 +271,7 @@ def _prefill(group: Group) -> dict[str, Any]:
 
 @bp.route("/groups/affiliated/<int:group_id>/edit", methods=["GET", "POST"])
 @allow(MODERATOR)
-def edit_group(group_id: int):
+def edit_group(group_id: int) -> ResponseReturnValue:
     group = _group(group_id)
     if group.status not in (APPROVED, REVOKED):
         return _panel(
@@ -311,7 +311,7 @@ def edit_group(group_id: int):
 
 @bp.route("/groups/affiliated/new", methods=["GET", "POST"])
 @allow(MODERATOR)
-def add_group():
+def add_group() -> ResponseReturnValue:
     form = AddGroupForm()
     if request.method == "GET":
         return _details_page(AddGroupForm(formdata=None), None)
@@ -341,7 +341,7 @@ def add_group():
 
 @bp.route("/groups/affiliated/import", methods=["GET", "POST"])
 @allow(ORGANISER)
-def import_groups():
+def import_groups() -> ResponseReturnValue:
     """Upload a CSV and see what it would do; nothing changes until the preview is accepted."""
     form = ImportUploadForm()
     if request.method == "GET":
@@ -364,7 +364,7 @@ def import_groups():
 
 @bp.post("/groups/affiliated/import/commit")
 @allow(ORGANISER)
-def commit_import():
+def commit_import() -> ResponseReturnValue:
     """Create the groups of an accepted preview (checked again: the table may have moved)."""
     form = ImportCommitForm()
     upload = ImportUploadForm(formdata=None)

@@ -7,6 +7,7 @@ import datetime as dt
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import click
 import sqlalchemy as sa
@@ -29,11 +30,8 @@ from campaign.organisers.supporters import (
     ImportReport,
     InvalidRow,
     SupporterFilters,
-    count_export,
-    csv_chunks,
-    export_rows,
+    audited_export,
     import_supporters,
-    xlsx_chunks,
 )
 from campaign.regions import OUTSIDE_UK, REGIONS
 from campaign.wording import counted
@@ -147,7 +145,11 @@ supporters_cli = AppGroup("supporters", help="Export and import the supporter li
 YES_NO = click.Choice(["yes", "no"])
 
 
-def _counted(rows: Iterable[tuple], bar: click.progressbar, every: int = 1000) -> Iterator[tuple]:
+class _Progress(Protocol):
+    def update(self, n_steps: int) -> None: ...
+
+
+def _counted(rows: Iterable[tuple], bar: _Progress, every: int = 1000) -> Iterator[tuple]:
     done = 0
     for row in rows:
         yield row
@@ -206,28 +208,15 @@ def export_command(
         since=since.date() if since else None,
         until=until.date() if until else None,
     )
-    rows = count_export(filters, consented_only=not everyone)
-    record_audit(
-        "supporters.exported",
-        CLI_ACTOR,
-        target=out.name,
-        format=kind,
-        filters=filters.described(),
-        scope="all" if everyone else "consented",
-        reason=reason.strip() or None,
-        rows=rows,
-    )
-    db.session.commit()
+    export = audited_export(CLI_ACTOR, filters, kind, everyone, reason, filename=out.name, bom=bom)
+    label = f"Exporting {counted(export.rows, 'supporter')}"
     with (
-        click.progressbar(
-            length=rows, label=f"Exporting {counted(rows, 'supporter')}", file=sys.stderr
-        ) as bar,
+        click.progressbar(length=export.rows, label=label, file=sys.stderr) as bar,
         out.open("wb") as f,
     ):
-        rows_out = _counted(export_rows(filters, not everyone), bar)
-        for chunk in csv_chunks(rows_out, bom=bom) if kind == "csv" else xlsx_chunks(rows_out):
+        for chunk in export.chunks(lambda rows: _counted(rows, bar)):
             f.write(chunk)
-    click.echo(f"Wrote {counted(rows, 'supporter')} to {out}.")
+    click.echo(f"Wrote {counted(export.rows, 'supporter')} to {out}.")
 
 
 def _import_report(report: ImportReport, verb: str) -> None:

@@ -1,75 +1,26 @@
-"""The dashboard's numbers and its two server-rendered charts (plain SVG geometry)."""
+"""The dashboard's numbers and its two charts (drawn by campaign/charts.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from campaign.appeal.models import Supporter
+from campaign.charts import bar_chart, day_chart, day_series
 from campaign.extensions import db
 from campaign.groups.models import Group
 from campaign.mail.services import outbox_health
 from campaign.models import utcnow
 from campaign.organisers.features import groups_awaiting_review, signups_by_source, top_referrers
 from campaign.organisers.supporters import consented
-from campaign.regions import OUTSIDE_UK, REGIONS
+from campaign.regions import AREA_NAMES, NATIONAL
 from campaign.tally import read_tallies
 
 CHART_DAYS = 30
-
-
-@dataclass
-class Bar:
-    """One bar of a chart: its label, value and place in the SVG's coordinates."""
-
-    label: str
-    value: int
-    x: float
-    y: float
-    width: float
-    height: float
-
-
-def day_chart(
-    per_day: dict[dt.date, int],
-    today: dt.date,
-    days: int = CHART_DAYS,
-    width: int = 600,
-    height: int = 160,
-) -> list[Bar]:
-    """Vertical bars for each of the last `days` days, ending today."""
-    top = max(per_day.values(), default=0) or 1
-    slot = width / days
-    bars = []
-    for index in range(days):
-        day = today - dt.timedelta(days=days - 1 - index)
-        value = per_day.get(day, 0)
-        bar_height = round(height * value / top, 1)
-        bars.append(
-            Bar(
-                f"{day.day} {day:%b}",
-                value,
-                round(index * slot + 1, 1),
-                height - bar_height,
-                round(slot - 2, 1),
-                bar_height,
-            )
-        )
-    return bars
-
-
-def region_chart(per_region: dict[str, int], width: int = 200, row: int = 24) -> list[Bar]:
-    """Horizontal bars, one per region (and outside the UK), largest first."""
-    labels = {**REGIONS, OUTSIDE_UK: "Outside the UK"}
-    items = sorted(((labels[k], per_region.get(k, 0)) for k in labels), key=lambda i: -i[1])
-    top = max((v for _, v in items), default=0) or 1
-    return [
-        Bar(label, value, 0, index * row, round(width * value / top, 1), row - 4)
-        for index, (label, value) in enumerate(items)
-    ]
+# The areas a signature is counted in: the regions and outside the UK (not UK-wide).
+AREAS = {area: name for area, name in AREA_NAMES.items() if area != NATIONAL}
 
 
 def dashboard_numbers(referrers: int = 10, queue_preview: int = 5) -> dict[str, Any]:
@@ -101,9 +52,8 @@ def dashboard_numbers(referrers: int = 10, queue_preview: int = 5) -> dict[str, 
             .select_from(Supporter)
             .where(Supporter.confirmed_at.is_(None))
         ),
-        "day_bars": day_chart(per_day, today),
-        "days_total": sum(v for d, v in per_day.items() if (today - d).days < CHART_DAYS),
-        "region_bars": region_chart(per_region),
+        "days": day_chart(day_series(per_day, today, CHART_DAYS)),
+        "regions": bar_chart([(name, per_region.get(area, 0)) for area, name in AREAS.items()]),
         "referrers": top_referrers(referrers),
         "sources": signups_by_source(),
         "awaiting": list(db.session.scalars(awaiting.limit(queue_preview))),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -29,7 +31,7 @@ def _choices(*pairs: tuple[str, str]) -> list[SelectChoice]:
 class SaneDate:
     """A date this site can have seen (refuses year 1 or 9999, which break date arithmetic)."""
 
-    def __call__(self, form, field) -> None:
+    def __call__(self, form: Any, field: Any) -> None:
         if field.data and not 2000 <= field.data.year <= 2100:
             raise ValidationError("Give a date between 2000 and 2100.")
 
@@ -160,10 +162,6 @@ class PasswordChangeForm(FlaskForm):
             EqualTo("new", "The two new passwords differ."),
         ],
     )
-
-
-class ActionForm(FlaskForm):
-    """A button that only carries the CSRF token (approve, erase confirmations)."""
 
 
 class RejectForm(FlaskForm):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaign.extensions import db
+from campaign.extensions import Model
 from campaign.models import utcnow
 
 # Roles in rising rank: each may do what the ranks below it may.
@@ -27,7 +27,7 @@ def role_at_least(role: str, needed: str) -> bool:
     return ROLE_RANK.get(role, -1) >= ROLE_RANK[needed]
 
 
-class Organiser(UserMixin, db.Model):
+class Organiser(UserMixin, Model):
     """Someone who may log in to the organisers' room, with one of the ROLES."""
 
     __tablename__ = "organisers"
@@ -74,7 +74,7 @@ class Organiser(UserMixin, db.Model):
         return f"{self.id}:{self.session_generation}"
 
 
-class OrganiserInvite(db.Model):
+class OrganiserInvite(Model):
     """An admin's invitation to join the room: a one-time link, kept only as a hash."""
 
     __tablename__ = "organiser_invites"
@@ -94,7 +94,7 @@ class OrganiserInvite(db.Model):
     used_at: Mapped[dt.datetime | None]
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A one-time code that stands in for the second factor; only its hash is kept."""
 
     __tablename__ = "organiser_recovery_codes"
@@ -107,7 +107,7 @@ class RecoveryCode(db.Model):
     used_at: Mapped[dt.datetime | None]
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Failed log-ins counted under one keyed hash: of a client, or of an (account, client).
 
     The key is an HMAC, so the table holds no address, e-mail or IP in the clear.
@@ -122,7 +122,7 @@ class LoginThrottle(db.Model):
     blocked_until: Mapped[dt.datetime | None]
 
 
-class AuditRecord(db.Model):
+class AuditRecord(Model):
     """One entry of the audit log: who did what to what, when, from where. Never changed."""
 
     __tablename__ = "audit_log"

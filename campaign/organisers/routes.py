@@ -22,6 +22,7 @@ from flask_wtf import FlaskForm
 
 from campaign.appeal.models import Supporter
 from campaign.extensions import db, limiter
+from campaign.forms import ButtonForm
 from campaign.groups.models import Group
 from campaign.htmx import is_htmx, render_page_or_fragment
 from campaign.models import utcnow
@@ -55,7 +56,6 @@ from campaign.organisers.features import (
     review_queue,
 )
 from campaign.organisers.forms import (
-    ActionForm,
     AuditFilterForm,
     EraseForm,
     ExportForm,
@@ -83,12 +83,8 @@ from campaign.organisers.sessions import (
 from campaign.organisers.supporters import (
     EXPORT_COLUMNS,
     BadCursor,
-    count_export,
-    csv_chunks,
-    export_filename,
-    export_rows,
+    audited_export,
     supporter_page,
-    xlsx_chunks,
 )
 from campaign.organisers.throttle import count_failure, count_success, keys_for, seconds_to_wait
 from campaign.organisers.two_factor import accept_code, recovery_codes_left, use_recovery_code
@@ -99,7 +95,7 @@ AUDIT_PAGE_SIZE = 100
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _first_error(form) -> str:
+def _first_error(form: FlaskForm) -> str:
     for errors in form.errors.values():
         if errors:
             return errors[0]
@@ -112,7 +108,7 @@ def _first_error(form) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @allow(PUBLIC)
 @limiter.limit("10/minute;50/hour", methods=["POST"])
-def login():
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("organisers.dashboard"))
     form = LoginForm()
@@ -163,7 +159,7 @@ def throttled_message(seconds: int) -> str:
 @bp.route("/login/code", methods=["GET", "POST"])
 @allow(PUBLIC)
 @limiter.limit("10/minute;50/hour", methods=["POST"])
-def login_code():
+def login_code() -> ResponseReturnValue:
     """The second step of a log-in: a code from the app, or a recovery code."""
     pending = pending_second_step()
     if pending is None:
@@ -210,7 +206,7 @@ def login_code():
 
 @bp.post("/logout")
 @allow(VIEWER)
-def logout():
+def logout() -> ResponseReturnValue:
     # Every session of the account ends, not only this browser's: a copy of the cookie
     # saved elsewhere (a shared computer, a stolen cookie) dies with it.
     end_every_session(current_user._get_current_object())
@@ -224,7 +220,7 @@ def logout():
 @bp.route("/password", methods=["GET", "POST"])
 @allow(VIEWER)
 @limiter.limit("10/minute", methods=["POST"])
-def change_password():
+def change_password() -> ResponseReturnValue:
     form = PasswordChangeForm()
     status = 200
     if form.validate_on_submit():
@@ -248,7 +244,7 @@ def change_password():
 
 @bp.get("/")
 @allow(VIEWER)
-def dashboard():
+def dashboard() -> ResponseReturnValue:
     organiser: Organiser = current_user._get_current_object()
     numbers = dashboard_numbers()
     # Referrers are people: organisers see those who agreed to contact, viewers and
@@ -343,7 +339,7 @@ def approve(group_id: int) -> ResponseReturnValue:
         approve_group(group, by=current_user.email)
         return f"{group.name} is approved.", {}
 
-    return _decide(group_id, ActionForm(), "group.approved", decision)
+    return _decide(group_id, ButtonForm(), "group.approved", decision)
 
 
 @bp.post("/groups/<int:group_id>/reject")
@@ -379,7 +375,7 @@ def fee(group_id: int) -> ResponseReturnValue:
 
 @bp.get("/supporters")
 @allow(ORGANISER)
-def supporters():
+def supporters() -> ResponseReturnValue:
     form = SupporterSearchForm(formdata=request.args)
     if not form.validate():
         return render_page_or_fragment(
@@ -430,7 +426,7 @@ def supporters():
 
 @bp.get("/supporters/<int:supporter_id>")
 @allow(ORGANISER)
-def supporter(supporter_id: int):
+def supporter(supporter_id: int) -> ResponseReturnValue:
     organiser: Organiser = current_user._get_current_object()
     person = db.session.get(Supporter, supporter_id)
     if person is None or not may_see(organiser, person):
@@ -448,7 +444,7 @@ def supporter(supporter_id: int):
     return render_template("organisers/supporter.html", supporter=person, region_name=region_name)
 
 
-def _ceiling_answer(refusal: CeilingReached, page: str, fragment: str, **context) -> Response:
+def _ceiling_answer(refusal: CeilingReached, page: str, fragment: str, **context: Any) -> Response:
     """429 with the refusal: the page, or for htmx the fragment in place of the results."""
     response = render_page_or_fragment(
         page, fragment, 429, refusal=refusal, results=None, error=None, **context
@@ -459,7 +455,7 @@ def _ceiling_answer(refusal: CeilingReached, page: str, fragment: str, **context
 
 @bp.route("/supporters/<int:supporter_id>/erase", methods=["GET", "POST"])
 @allow(ADMIN)
-def erase(supporter_id: int):
+def erase(supporter_id: int) -> ResponseReturnValue:
     person = db.get_or_404(Supporter, supporter_id)
     form = EraseForm()
     if form.validate_on_submit():
@@ -489,7 +485,7 @@ def erase(supporter_id: int):
 @bp.route("/export", methods=["GET", "POST"])
 @allow(ORGANISER)
 @limiter.limit("30/hour", methods=["POST"])
-def export():
+def export() -> ResponseReturnValue:
     if request.method == "GET":
         form = ExportForm(formdata=request.args)
         return render_template("organisers/export.html", form=form, columns=EXPORT_COLUMNS)
@@ -501,34 +497,28 @@ def export():
     everyone = form.scope.data == "all"
     if everyone and current_user.role != ADMIN:
         abort(403)
-    filters = form.filters()
     bom = form.format.data == "csv-excel"  # the same CSV, starting with the BOM Excel needs
-    kind = "csv" if bom else form.format.data
-    # Counted first, so the audit record (committed before a byte is sent) holds the rows.
-    rows = count_export(filters, consented_only=not everyone)
-    record_audit(
-        "supporters.exported",
+    export = audited_export(
         current_user.email,
-        target=export_filename(kind),
-        format=form.format.data,
-        filters=filters.described(),
-        scope=form.scope.data,
-        reason=form.reason.data if everyone else None,
-        rows=rows,
+        form.filters(),
+        "csv" if bom else form.format.data,
+        everyone,
+        form.reason.data,
+        bom=bom,
     )
-    report_export(current_user._get_current_object(), rows, form.scope.data, export_filename(kind))
+    # What the room's hourly ceiling and the admins' daily view count (campaign/organisers).
+    report_export(current_user._get_current_object(), export.rows, form.scope.data, export.filename)
     db.session.commit()
-    rows_out = export_rows(filters, consented_only=not everyone)
-    chunks = csv_chunks(rows_out, bom=bom) if kind == "csv" else xlsx_chunks(rows_out)
+    kind = export.kind
     response = Response(
-        stream_with_context(chunks),
+        stream_with_context(export.chunks()),
         mimetype="text/csv" if kind == "csv" else XLSX_TYPE,
     )
     if kind == "csv":
         response.mimetype_params["charset"] = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{export_filename(kind)}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Export-Rows"] = str(rows)
+    response.headers["X-Export-Rows"] = str(export.rows)
     return response
 
 
@@ -537,7 +527,7 @@ def export():
 
 @bp.get("/audit")
 @allow(ADMIN)
-def audit():
+def audit() -> ResponseReturnValue:
     form = AuditFilterForm(formdata=request.args)
     if not form.validate():
         return render_template(

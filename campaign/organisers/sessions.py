@@ -45,7 +45,7 @@ def end_every_session(organiser: Organiser) -> None:
     An SQL expression rather than `+= 1`, so two processes ending sessions at the same
     moment both move the generation on.
     """
-    organiser.session_generation = Organiser.session_generation + 1  # type: ignore[assignment]
+    organiser.session_generation = Organiser.session_generation + 1
 
 
 def session_expired(now: float | None = None) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -74,7 +75,7 @@ def _decode(raw: bytes) -> str:
 
 @bp.route("/supporters/import", methods=["GET", "POST"])
 @allow(ORGANISER)
-def import_supporters_page():
+def import_supporters_page() -> ResponseReturnValue:
     form = SupporterUploadForm()
     if request.method == "GET":
         return render_template(TEMPLATE, form=form, report=None)
@@ -96,7 +97,7 @@ def import_supporters_page():
 
 @bp.post("/supporters/import/commit")
 @allow(ORGANISER)
-def commit_supporter_import():
+def commit_supporter_import() -> ResponseReturnValue:
     form = SupporterCommitForm()
     upload = SupporterUploadForm(formdata=None)
     if not form.validate():

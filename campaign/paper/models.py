@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.events.models import Event
-from campaign.extensions import db
+from campaign.extensions import Model
 from campaign.groups.models import Group
 from campaign.models import utcnow
 
@@ -17,7 +17,7 @@ COUNTED, WITHDRAWN = "counted", "withdrawn"
 MAX_BATCH_COUNT = 20_000
 
 
-class PaperBatch(db.Model):
+class PaperBatch(Model):
     """Paper signatures from one occasion: when, where, which group, how many."""
 
     __tablename__ = "paper_batches"
@@ -56,7 +56,7 @@ class PaperBatch(db.Model):
         return self.status == COUNTED
 
 
-class PaperSupporter(db.Model):
+class PaperSupporter(Model):
     """A supporter row that a paper form created, because its signer consented on paper."""
 
     __tablename__ = "paper_supporters"

@@ -49,7 +49,7 @@ def _first_error(form: Any) -> str:
 
 @bp.get("/")
 @allow(ORGANISER)
-def batches():
+def batches() -> ResponseReturnValue:
     rows = list(db.session.scalars(paper_batches().limit(PAGE_SIZE)))
     tallies = read_tallies("signatures")
     online, paper = tallies.get("signatures", 0), tallies.get(PAPER_TALLY, 0)
@@ -81,7 +81,7 @@ def _names_text(form: NewBatchForm) -> str:
 
 @bp.route("/new", methods=["GET", "POST"])
 @allow(ORGANISER)
-def new_batch():
+def new_batch() -> ResponseReturnValue:
     if request.method == "GET":
         form = NewBatchForm(formdata=None)
         prefill_from_event(form, request.args.get("event", ""))
@@ -182,13 +182,13 @@ def _done(batch: PaperBatch, message: str) -> ResponseReturnValue:
 
 @bp.get("/<int:batch_id>")
 @allow(ORGANISER)
-def batch(batch_id: int):
+def batch(batch_id: int) -> ResponseReturnValue:
     return _batch_page(db.get_or_404(PaperBatch, batch_id))
 
 
 @bp.post("/<int:batch_id>/correct")
 @allow(ORGANISER)
-def correct(batch_id: int):
+def correct(batch_id: int) -> ResponseReturnValue:
     batch = db.get_or_404(PaperBatch, batch_id)
     form = CorrectForm(current_group=batch.group)
     if not form.validate():
@@ -224,7 +224,7 @@ def correct(batch_id: int):
 
 @bp.post("/<int:batch_id>/withdraw")
 @allow(ORGANISER)
-def withdraw(batch_id: int):
+def withdraw(batch_id: int) -> ResponseReturnValue:
     batch = db.get_or_404(PaperBatch, batch_id)
     form = WithdrawForm()
     if not form.validate():

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import abort, current_app, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 
 from campaign.content import current_content
 from campaign.crowdcache import crowd_cached
@@ -15,7 +18,7 @@ from campaign.ratelimit import redis_reachable
 
 @bp.get("/")
 @crowd_cached
-def home():
+def home() -> ResponseReturnValue:
     content = current_content()
     return render_template(
         "programme/home.html",
@@ -27,7 +30,7 @@ def home():
 
 @bp.get("/programme")
 @crowd_cached
-def programme():
+def programme() -> ResponseReturnValue:
     return render_template("programme/programme.html", programme=current_content().programme)
 
 
@@ -39,19 +42,19 @@ def _page_number() -> int:
 
 
 @bp.get("/news")
-def news_index():
+def news_index() -> ResponseReturnValue:
     return _news_list(published_posts(), tag=None)
 
 
 @bp.get("/news/tag/<tag>")
-def news_tag(tag: str):
+def news_tag(tag: str) -> ResponseReturnValue:
     posts = tagged_posts(tag)
     if not posts:
         abort(404)
     return _news_list(posts, tag=tag)
 
 
-def _news_list(posts: list, tag: str | None):
+def _news_list(posts: list[Any], tag: str | None) -> str:
 
     per_page = current_app.config["NEWS_PER_PAGE"]
     page = _page_number()
@@ -65,7 +68,7 @@ def _news_list(posts: list, tag: str | None):
 
 
 @bp.get("/news/<slug>")
-def news_post(slug: str):
+def news_post(slug: str) -> ResponseReturnValue:
     post = public_post(slug)
     if post is None:
         abort(404)
@@ -73,12 +76,12 @@ def news_post(slug: str):
 
 
 @bp.get("/privacy")
-def privacy():
+def privacy() -> ResponseReturnValue:
     return render_template("programme/privacy.html", page=current_content().privacy)
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> ResponseReturnValue:
     """ok (200), or 503 naming each part that is down or degraded."""
     parts = {"database": "ok"}
     try:
@@ -98,7 +101,7 @@ def healthz():
 
 
 @bp.get("/colours.css")
-def colours():
+def colours() -> ResponseReturnValue:
     """The campaign's colours from campaign.toml as CSS custom properties."""
     palette = current_content().campaign.get("colours", {})
     body = ":root {\n" + "".join(f"  --{k.replace('_', '-')}: {v};\n" for k, v in palette.items())

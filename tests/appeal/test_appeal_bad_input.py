@@ -24,7 +24,6 @@ from .support import HTMX, form_data, sign, snapshot
         ({"last_name": "Love\u202elace"}, "control characters"),
         ({"reason": "bell\x07"}, "control characters"),
         ({"trade_union": "Unite\x1b[31m"}, "control characters"),
-        ({"first_name": "Ada\ufffd"}, "could not read"),
         ({"email": "ada@exa mple.org"}, "valid e-mail address"),
     ],
 )
@@ -71,6 +70,16 @@ def test_broken_utf8_body_is_refused(client, app, body):
         data=body + f"&csrf_token={token}&{rest}".encode(),
         content_type="application/x-www-form-urlencoded",
     )
+    assert response.status_code == 400
+    assert "could not read" in response.text
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["no-js", "htmx"])
+def test_text_holding_the_replacement_character_is_refused(client, app, headers):
+    # U+FFFD is what unreadable bytes become; sent as such, it is refused like them.
+    before = snapshot(app)
+    response = sign(client, headers=headers, first_name="Ada\ufffd")
     assert response.status_code == 400
     assert "could not read" in response.text
     assert snapshot(app) == before

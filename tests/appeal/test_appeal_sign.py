@@ -194,3 +194,27 @@ def test_sign_is_rate_limited(app, tmp_path):
     assert client.get("/appeal").status_code == 200  # reading the page is not limited
     with limited.app_context():
         limiter.reset()
+
+
+def test_links_in_e_mails_ignore_a_forged_host_header(app, client, mailbox, deliver_mail):
+    forged_host = {"Host": "evil.example"}
+    app.config["SERVER_NAME"] = None  # accept any Host, as a real deployment behind a proxy
+    page = client.get("/appeal", headers=forged_host)
+    response = client.post(
+        "/appeal",
+        headers=forged_host,
+        data={
+            "csrf_token": csrf_from(page.text),
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "ada@example.org",
+            "postcode": "SW1A 1AA",
+            "labour_member": "yes",
+        },
+    )
+    assert response.status_code == 303, response.text[:500]
+    deliver_mail()
+    [message] = mailbox.to("ada@example.org")
+    links = mailbox.links(message)
+    assert links and all(link.startswith("http://localhost/") for link in links)
+    assert "evil.example" not in message.as_string()

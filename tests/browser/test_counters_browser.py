@@ -213,7 +213,7 @@ def test_numbers_page_draws_both_charts_with_tables_and_first_names_only(page, c
         box = chart.bounding_box()
         assert box["width"] > 100 and box["height"] > 50, (name, box)
         # The bars are drawn, not just the frame.
-        bars = chart.locator(".numbers-chart__bar")
+        bars = chart.locator(".chart__bar")
         assert any(b.bounding_box()["width"] > 0 for b in bars.all()), name
 
     regions = page.get_by_role("table", name="Signatures and affiliated groups by region")

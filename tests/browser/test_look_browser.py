@@ -113,7 +113,7 @@ def test_numbers_chart_text_is_readable(new_page, campaign, width):
     page = new_page(viewport={"width": width, "height": 900})
     page.goto("/numbers")
     sizes = page.evaluate(
-        """() => [...document.querySelectorAll('svg.numbers-chart__svg')].flatMap(svg => {
+        """() => [...document.querySelectorAll('svg.chart__svg')].flatMap(svg => {
           const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
           return [...svg.querySelectorAll('text')]
             .map(t => parseFloat(getComputedStyle(t).fontSize) * scale);

@@ -30,10 +30,10 @@ def test_numbers_page_has_accessible_charts_and_tables(app, client):
         assert "style=" not in svg  # the CSP allows no style attributes
     regions_svg, days_svg = svgs
     # Largest region first, each bar labelled with its value.
-    labels = re.findall(r'class="numbers-chart__label"[^>]*>([^<]+)<', regions_svg)
+    labels = re.findall(r'class="chart__label"[^>]*>([^<]+)<', regions_svg)
     assert labels[:2] == ["London", "North East"]
     assert "<title>London: 5</title>" in regions_svg
-    assert len(re.findall(r'<rect class="numbers-chart__bar"', days_svg)) == 30
+    assert len(re.findall(r'<rect class="chart__bar"', days_svg)) == 30
     assert f"<title>{today.day} {today:%b}: 5</title>" in days_svg
     three_days_ago = today - dt.timedelta(days=3)
     assert f"<title>{three_days_ago.day} {three_days_ago:%b}: 2</title>" in days_svg
@@ -52,7 +52,7 @@ def test_bars_are_proportional(app, client):
         signed(2, region="scotland")
         db.session.commit()
     html = client.get("/numbers").text
-    bar = r'<rect class="numbers-chart__bar" x="[\d.]+" y="[\d.]+" width="([\d.]+)"'
+    bar = r'<rect class="chart__bar" x="[\d.]+" y="[\d.]+" width="([\d.]+)"'
     bar += r"[^>]*><title>(\w+):"
     width = {name: float(w) for w, name in re.findall(bar, html)}
     assert width["Wales"] > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -123,6 +124,49 @@ def test_broken_utf8_is_refused(app, client):
     assert response.status_code == 400
     assert "characters we could not read" in response.text
     assert group_rows(app) == []
+
+
+@pytest.mark.parametrize(
+    ("replaced", "part"),
+    [
+        ("name", b'name="name"\r\n\r\nLe\xffeds'),  # a field value that is not UTF-8
+        ("town", b'name="t\xffown"\r\n\r\nLeeds'),  # a field name that is not UTF-8
+        ("statement", b'name="statement"\r\n\r\nWe \xef\xbf\xbd'),  # U+FFFD as such
+    ],
+)
+def test_broken_utf8_in_a_multipart_body_is_refused(app, client, replaced, part):
+    # A browser may send the form as multipart/form-data: the same bytes, the same answer.
+    token = csrf_from(client.get("/groups/affiliate").text)
+    fields = {**affiliation(), "csrf_token": token}
+    del fields[replaced]
+    boundary = b"----campaign-test-boundary"
+    parts = [
+        b'Content-Disposition: form-data; name="%s"\r\n\r\n%s' % (k.encode(), v.encode())
+        for k, v in fields.items()
+    ]
+    parts.append(b"Content-Disposition: form-data; " + part)
+    body = b"".join(b"--" + boundary + b"\r\n" + p + b"\r\n" for p in parts)
+    body += b"--" + boundary + b"--\r\n"
+    response = client.post(
+        "/groups/affiliate",
+        data=body,
+        content_type="multipart/form-data; boundary=" + boundary.decode(),
+    )
+    assert response.status_code == 400
+    assert "characters we could not read" in response.text
+    assert group_rows(app) == [] and outbox_count(app) == 0
+
+
+def test_a_multipart_body_is_read_like_a_url_encoded_one(app, client):
+    # The guard above must not refuse a good multipart body: it is stored as sent.
+    token = csrf_from(client.get("/groups/affiliate").text)
+    response = client.post(
+        "/groups/affiliate",
+        data={**affiliation(name="Łódź Left Café"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    assert [g.name for g in group_rows(app)] == ["Łódź Left Café"]
 
 
 def test_honeypot_gets_the_same_answer_and_stores_nothing(app, post_affiliation):
@@ -250,3 +294,38 @@ def test_affiliating_is_rate_limited(app, database_url, smtp_server, tmp_path):
         assert db.session.query(Group).count() == 5
         db.session.remove()
         db.engine.dispose()
+
+
+def test_absurd_representative_index_is_refused_not_a_500(app, client):
+    token = csrf_from(client.get("/groups/affiliate").text)
+    data = {**affiliation(), "csrf_token": token, "representatives-" + "9" * 5000 + "-name": "X"}
+    response = client.post("/groups/affiliate", data=data)
+    assert 400 <= response.status_code < 500
+    assert group_rows(app) == []
+
+
+def test_unreadable_percent_escapes_in_a_group_form_are_refused(app, client):
+    token = csrf_from(client.get("/groups/affiliate").text)
+    body = f"csrf_token={token}&name=Left%ff%feGroup&kind=other&region=london"
+    response = client.post(
+        "/groups/affiliate",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+    assert "could not read" in response.text
+    assert group_rows(app) == []
+
+
+def test_group_link_pages_are_not_cached(app, client, mailbox, deliver_mail, post_affiliation):
+    assert post_affiliation().status_code == 303
+    deliver_mail()
+    [message] = mailbox.to("rosa.contact@example.org")
+    confirm = next(u for u in mailbox.links(message) if "/groups/confirm/" in u)
+    response = client.get(re.sub(r"^http://localhost", "", confirm))
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_withdraw_id_beyond_the_database_is_refused(client):
+    assert client.post("/groups/withdraw/x" + "9" * 30).status_code in (400, 404)

@@ -160,3 +160,31 @@ def test_cli_export_with_filters_and_progress(app, runner, supporters, tmp_path)
         ("cli", 1, "csv"),
         ("cli", 5, "xlsx"),
     ]
+
+
+def test_download_and_cli_write_the_same_audit_record(app, admin_client, runner, tmp_path):
+    # One recipe: an auditor reading the log sees the same fields whichever way it was run.
+    with app.app_context():
+        add_supporter(email="ada@example.org", region="london", bulletin_consent=True)
+        add_supporter(email="quiet@example.org", region="london", bulletin_consent=False)
+        db.session.commit()
+    response = _post_export(admin_client, region="london", scope="all", reason="Data audit")
+    assert response.status_code == 200
+    out = tmp_path / "london.csv"
+    args = ["supporters", "export", "--out", str(out), "--region", "london", "--everyone"]
+    result = runner.invoke(args=[*args, "--reason", "Data audit"])
+    assert result.exit_code == 0, result.output
+    web, cli = audit_rows(app, "supporters.exported")
+    assert (web.actor, cli.actor) == (ADMIN_EMAIL, "cli")
+    assert (
+        web.details
+        == cli.details
+        == {
+            "format": "csv",
+            "filters": {"region": "london"},
+            "scope": "all",
+            "reason": "Data audit",
+            "rows": 2,
+        }
+    )
+    assert web.target.startswith("supporters-") and cli.target == "london.csv"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 
 from campaign.appeal.models import Supporter
 from campaign.extensions import db
+from campaign.organisers.supporters import BadCursor, decode_cursor
 from campaign.tally import count_signature, read_tallies
 
 from .conftest import ADMIN_EMAIL, add_supporter, audit_rows, token
@@ -187,3 +189,13 @@ def test_organiser_cannot_erase(app, organiser_client):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Supporter)) == 1
     assert audit_rows(app, "supporter.erased") == []
+
+
+def test_supporter_ids_beyond_the_database_are_404(client):
+    assert client.get("/organisers/supporters/99999999999999999999999").status_code in (302, 404)
+
+
+def test_supporter_cursor_with_a_huge_id_is_refused():
+    cursor = base64.urlsafe_b64encode(b"2020-01-01T00:00:00|" + b"9" * 25).decode()
+    with pytest.raises(BadCursor):
+        decode_cursor(cursor)

@@ -1,21 +1,24 @@
-"""Server-rendered SVG charts: the geometry here, the markup in templates/counters/_charts.html."""
+"""Server-rendered SVG charts: the geometry here, the markup in templates/_charts.html.
+
+Plain numbers in, bars out: the public numbers page and the organisers' dashboard draw
+their charts with the same two functions, so a fix to one is a fix to both.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-from campaign.counters.services import Counts
 
 # 320 units wide, about a phone's column: at 320 px the charts are drawn at 0.9 scale and
 # their 14-15 unit labels read at 12.6-13.5 px, at 390 px at 15-17; site.css draws the text a little
 # smaller in units on wider screens, where the charts grow (measured in Chromium).
 CHART_WIDTH = 320
-# Region chart: each region's name on its own line above its bar, so a long name
-# ("Yorkshire and the Humber") never squeezes the bars.
-REGION_ROW = 42
-REGION_BAR_HEIGHT = 14
-REGION_VALUE_ROOM = 52  # units right of the longest bar for its value
+# Bar chart: each bar's name on its own line above it, so a long name ("Yorkshire and the
+# Humber") never squeezes the bars.
+BAR_ROW = 42
+BAR_HEIGHT = 14
+BAR_VALUE_ROOM = 52  # units right of the longest bar for its value
 DAY_CHART_HEIGHT = 200
 DAY_PLOT_LEFT, DAY_PLOT_BOTTOM, DAY_PLOT_TOP = 50, 28, 14
 
@@ -32,7 +35,7 @@ class Bar:
     height: float
     text_x: float
     text_y: float
-    label_x: float = 0  # where the bar's name goes (the region chart draws it above)
+    label_x: float = 0  # where the bar's name goes (the bar chart draws it above)
     label_y: float = 0
 
 
@@ -60,51 +63,51 @@ def nice_ceiling(value: int) -> int:
         magnitude *= 10
 
 
-def region_chart(counts: Counts) -> Chart:
-    """Horizontal bars of signatures per region, largest first (UK-wide bodies excluded)."""
-    areas = [a for a in counts.areas if a.area != "national"]
-    areas.sort(key=lambda a: -a.signatures)  # stable: equal counts keep the regions' order
-    top = max((a.signatures for a in areas), default=0)
-    scale = (CHART_WIDTH - REGION_VALUE_ROOM) / max(top, 1)
+def bar_chart(items: Sequence[tuple[str, int]]) -> Chart:
+    """Horizontal bars of (name, value) pairs, largest first (equal values keep their order)."""
+    items = sorted(items, key=lambda item: -item[1])
+    top = max((value for _, value in items), default=0)
+    scale = (CHART_WIDTH - BAR_VALUE_ROOM) / max(top, 1)
     bars = []
-    for i, area in enumerate(areas):
-        row = i * REGION_ROW
-        y = row + REGION_ROW - REGION_BAR_HEIGHT - 6
-        width = area.signatures * scale
+    for i, (label, value) in enumerate(items):
+        row = i * BAR_ROW
+        y = row + BAR_ROW - BAR_HEIGHT - 6
+        width = value * scale
         bars.append(
             Bar(
-                label=area.name,
-                value=area.signatures,
+                label=label,
+                value=value,
                 x=0,
                 y=y,
                 width=round(width, 1),
-                height=REGION_BAR_HEIGHT,
+                height=BAR_HEIGHT,
                 text_x=round(width + 6, 1),
-                text_y=y + REGION_BAR_HEIGHT / 2,
+                text_y=y + BAR_HEIGHT / 2,
                 label_x=0,
                 label_y=y - 5,
             )
         )
     return Chart(
         width=CHART_WIDTH,
-        height=len(areas) * REGION_ROW,
+        height=len(items) * BAR_ROW,
         bars=tuple(bars),
         max_value=top,
-        total=sum(a.signatures for a in areas),
+        total=sum(value for _, value in items),
     )
 
 
-def day_series(counts: Counts, last_day: dt.date, days: int = 30) -> list[tuple[dt.date, int]]:
-    """Signatures per day for the `days` days ending on `last_day`, zeros filled in."""
-    by_day = {d.day: d.signatures for d in counts.days}
+def day_series(
+    by_day: Mapping[dt.date, int], last_day: dt.date, days: int = 30
+) -> list[tuple[dt.date, int]]:
+    """The count of each of the `days` days ending on `last_day`, zeros filled in."""
     first = last_day - dt.timedelta(days=days - 1)
     return [
         (day, by_day.get(day, 0)) for day in (first + dt.timedelta(days=i) for i in range(days))
     ]
 
 
-def day_chart(series: list[tuple[dt.date, int]]) -> Chart:
-    """Columns of signatures per day, with the axis top and a few dates along the bottom."""
+def day_chart(series: Sequence[tuple[dt.date, int]]) -> Chart:
+    """Columns of a count per day, with the axis top and a few dates along the bottom."""
     top = nice_ceiling(max((n for _, n in series), default=0))
     plot_width = CHART_WIDTH - DAY_PLOT_LEFT - 8
     plot_height = DAY_CHART_HEIGHT - DAY_PLOT_TOP - DAY_PLOT_BOTTOM
