@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from campaign.closure import anonymise_due, is_closed
 from campaign.email_address import normalise_email
 from campaign.events.models import (
     CANCELLED,
@@ -346,6 +347,8 @@ def ask_for_place(event: Event, email: str, name: str, name_me: bool) -> None:
         raise EventProblem("This event is not taking replies.")
     if event.starts_at <= utcnow():
         raise EventProblem("This event has started: replies are closed.")
+    if is_closed():
+        raise EventProblem("The campaign has closed: it takes no more replies.")
     address, canonical = normalise_email(email)
     now = utcnow()
     rsvp = db.session.scalar(
@@ -619,6 +622,21 @@ def purge_rsvps(now: dt.datetime) -> int:
         delete_mail_to([rsvp.email])
         db.session.delete(rsvp)
     return len(stale)
+
+
+@scheduled_job("erase-rsvps-after-close", every=dt.timedelta(hours=1))
+def erase_rsvps_after_close_job(now: dt.datetime) -> str:
+    """Once the closed campaign's date has come: every reply goes, with the mail to it.
+
+    Published reports keep the names their people asked to have printed there.
+    """
+    if not anonymise_due(now):
+        return "not due"
+    rsvps = list(db.session.scalars(sa.select(Rsvp)))
+    delete_mail_to([rsvp.email for rsvp in rsvps])
+    for rsvp in rsvps:
+        db.session.delete(rsvp)
+    return f"{len(rsvps)} RSVPs erased after the campaign closed"
 
 
 @scheduled_job("purge-rsvps", every=dt.timedelta(hours=1))

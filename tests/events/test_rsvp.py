@@ -297,3 +297,22 @@ def test_replying_can_sign_the_appeal_in_the_same_step(app, client, mailbox, del
     deliver_mail()
     subjects = sorted(m["Subject"] for m in mailbox.to("ada@example.org"))
     assert len(subjects) == 2 and any("place" in s for s in subjects)
+
+
+def test_a_closed_campaign_takes_no_replies_and_erases_them_after_its_date(app, client):
+    from campaign.closure import close_campaign
+
+    slug = make_event(app)
+    reply(client, slug, "early@example.org")
+    with app.app_context():
+        close_campaign(anonymise_after_days=10, now=utcnow())
+        db.session.commit()
+    late = reply(client, slug, "late@example.org", htmx=True)
+    assert late.status_code == 409 and "campaign has closed" in late.text
+    assert [r.email for r in rsvps(app)] == ["early@example.org"]
+    with app.app_context():
+        assert "not due" in run_due_jobs(utcnow())["erase-rsvps-after-close"]
+    with app.app_context():
+        later = utcnow() + dt.timedelta(days=11)
+        assert "1 RSVPs erased" in run_due_jobs(later)["erase-rsvps-after-close"]
+    assert rsvps(app) == []
