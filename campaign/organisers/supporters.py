@@ -274,10 +274,11 @@ def export_rows(filters: SupporterFilters, consented_only: bool = True) -> Itera
     Core rows, not ORM objects, and the formula check written out inline: this loop runs
     a million times for a full export.
     """
-    result = (
-        db.session.connection()
-        .execution_options(yield_per=EXPORT_BATCH)
-        .execute(export_query(filters, consented_only))
+    # The option goes on the statement: Connection.execution_options() would change the
+    # session's connection in place, and every later statement of the transaction (the
+    # audit record's INSERT) would then run through a server-side cursor on PostgreSQL.
+    result = db.session.connection().execute(
+        export_query(filters, consented_only).execution_options(yield_per=EXPORT_BATCH)
     )
     regions, starts = REGIONS, FORMULA_CHARACTERS
     for row in result:
