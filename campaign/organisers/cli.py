@@ -216,6 +216,8 @@ def export_command(
     ):
         for chunk in export.chunks(lambda rows: _counted(rows, bar)):
             f.write(chunk)
+    # End the read transaction the streaming cursor ran in, so it holds no locks.
+    db.session.rollback()
     click.echo(f"Wrote {counted(export.rows, 'supporter')} to {out}.")
 
 
