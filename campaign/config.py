@@ -104,7 +104,10 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 256 * 1024
     RATELIMIT_ENABLED = True
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* headers on every limited response: each costs two reads of the
+    # limit storage (a sign-up's dearest part after the insert). A refusal still says
+    # when to come back (Retry-After, worked out in campaign/errors.py).
+    RATELIMIT_HEADERS_ENABLED = False
 
 
 def is_production() -> bool:
