@@ -32,11 +32,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import MailBox, skip_or_fail
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from campaign.config import HTMX_VERSION
+from tests.support.mail import MailBox
+from tests.support.services import skip_or_fail
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -9,13 +9,13 @@ from urllib.parse import unquote
 
 import pytest
 import sqlalchemy as sa
-from conftest import MailBox
 from playwright.sync_api import expect
 
 from browser.conftest import DESKTOP, PHONE
 from campaign.appeal.models import Supporter
 from campaign.appeal.services import SignatureDetails, sign_appeal
 from campaign.extensions import db
+from tests.support.mail import MailBox
 
 pytestmark = pytest.mark.browser
 

@@ -9,13 +9,13 @@ import re
 
 import pytest
 from argon2 import PasswordHasher
-from organisers.conftest import add_supporter
 from playwright.sync_api import expect
 
 from campaign.bulletins.services import send_due_bulletins
 from campaign.extensions import db
 from campaign.organisers import accounts
 from campaign.organisers.accounts import create_organiser
+from tests.support.factories import add_supporter
 
 ORGANISER = "organiser@campaign.example"
 PASSWORD = "correct horse battery staple"

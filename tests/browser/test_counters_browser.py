@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from groups.helpers import service_data
 from playwright.sync_api import expect
 
 from browser.conftest import DESKTOP, PHONE
@@ -17,6 +16,7 @@ from campaign.appeal.models import Supporter
 from campaign.appeal.services import SignatureDetails, confirm_signature, sign_appeal
 from campaign.extensions import db
 from campaign.groups.services import approve_group, confirm_group_contact, register_group
+from tests.support.data import service_data
 
 pytestmark = pytest.mark.browser
 

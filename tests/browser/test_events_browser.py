@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import MailBox
 from playwright.sync_api import expect
 
 from browser.conftest import PHONE
 from campaign.events.models import GOING, Event, Rsvp
 from campaign.extensions import db
 from campaign.models import utcnow
+from tests.support.mail import MailBox
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("BROWSER_SCREENSHOTS")  # a folder: save what the pages look like

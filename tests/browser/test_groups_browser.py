@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import MailBox
-from groups.helpers import service_data
 from playwright.sync_api import expect
 
 from browser.conftest import DESKTOP, PHONE
@@ -23,6 +21,8 @@ from campaign.groups.services import (
     register_group,
     union_fee_pounds,
 )
+from tests.support.data import service_data
+from tests.support.mail import MailBox
 
 pytestmark = pytest.mark.browser
 

@@ -22,7 +22,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
-from conftest import MailBox, empty_all_tables
 from flask import Flask
 from playwright.sync_api import expect
 
@@ -35,6 +34,8 @@ from campaign.groups.services import approve_group, confirm_group_contact, regis
 from campaign.models import utcnow
 from campaign.organisers.models import AuditRecord, Organiser
 from campaign.wording import counted
+from tests.support.mail import MailBox
+from tests.support.services import empty_all_tables
 
 PASSWORD = "correct horse battery staple"
 ADMIN = "admin@campaign.example"
