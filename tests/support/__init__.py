@@ -12,9 +12,12 @@ Import by the module's full name: `from tests.support.factories import add_suppo
 - `factories`: rows made directly or through the services (`add_supporter`, `add_group`,
   `add_event`, `make_organiser`, the counted `sign`/`confirm`/`approve`/...).
 - `reads`: what the database holds, read back detached (`supporters`, `audit_rows`, ...).
+- `browser`: the live server and Chromium's pieces (`LiveServer`, `serve`, `DESKTOP`,
+  `PHONE`, `BrowserLog`, `shot`, `fill_sign_form`).
 
 Inside the package `services`, `mail` and `data` import nothing from it; `factories` uses
-`data`; `web` uses `data`, `factories` and `mail` (so no import goes round in a circle).
-Fixtures stay in the conftest.py files (tests/conftest.py for the whole suite, a folder's
-own for that folder), which import what they need from here.
+`data`; `web` uses `data`, `factories` and `mail`; `browser` uses `factories`, `mail` and
+`services` (so no import goes round in a circle). Fixtures stay in the conftest.py files
+(tests/conftest.py for the whole suite, a folder's own for that folder), which import
+what they need from here.
 """
