@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, make_response, render_template, request
+from flask import Response, make_response, redirect, render_template, request
+from werkzeug.wrappers import Response as BaseResponse
 
 
 def is_htmx() -> bool:
@@ -27,3 +28,12 @@ def render_page_or_fragment(
     response.vary.add("HX-Request")
     response.vary.add("HX-Boosted")
     return response
+
+
+def navigate(target: str) -> BaseResponse:
+    """After a change: a redirect, or for htmx a full-page navigation (HX-Redirect)."""
+    if is_htmx():
+        response = Response(status=204)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
