@@ -33,6 +33,18 @@ def clean_line(value: Any) -> Any:
     return value
 
 
+def first_error(form: FlaskForm, nested: str = "Check the fields below.") -> str:
+    """The first error message of a form that did not validate, to show above it.
+
+    A field list's errors are lists or dicts, not words: `nested` is said for those.
+    """
+    for errors in form.errors.values():
+        if errors:
+            first = errors[0]
+            return first if isinstance(first, str) else nested
+    return "Something in that request was not valid."
+
+
 class ButtonForm(FlaskForm):
     """A form that is only a button: the CSRF token is its one field."""
 

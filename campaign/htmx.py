@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Response, make_response, render_template, request
+from flask import Response, flash, make_response, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response as BaseResponse
 
 
 def is_htmx() -> bool:
@@ -27,3 +30,23 @@ def render_page_or_fragment(
     response.vary.add("HX-Request")
     response.vary.add("HX-Boosted")
     return response
+
+
+def navigate(target: str) -> BaseResponse:
+    """After a change: a redirect, or for htmx a full-page navigation (HX-Redirect)."""
+    if is_htmx():
+        response = Response(status=204)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+def after_change(
+    message: str, fragment: Callable[[str], ResponseReturnValue], target: str
+) -> ResponseReturnValue:
+    """After a change made from a panel: htmx gets `fragment(message)`, the panel again;
+    a plain form post is redirected to `target` (PRG) with the message flashed."""
+    if is_htmx():
+        return fragment(message)
+    flash(message, "info")
+    return redirect(target)

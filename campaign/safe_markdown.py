@@ -10,6 +10,7 @@ schemes), and the forms refuse outright what sanitising would silently remove
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import markdown
@@ -170,3 +171,30 @@ def markdown_to_text(text: str) -> str:
     writer.feed(str(render_markdown(text)))
     writer.close()
     return writer.text()
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A Markdown body as HTML and as plain text (an e-mail's two parts, or a preview)."""
+
+    html: Markup
+    text: str
+
+
+def render_parts(text: str) -> Rendered:
+    """The HTML and plain-text parts, both from the one Markdown source."""
+    return Rendered(html=render_markdown(text), text=markdown_to_text(text))
+
+
+def refuse_unwritten(
+    refusal: type[Exception], message: str, body_markdown: str, *required: str
+) -> None:
+    """Raise `refusal` if the body or a required text is blank, or the body is unsafe.
+
+    The forms refuse these with a message on the field; this guards every other caller.
+    """
+    if not all(text.strip() for text in (*required, body_markdown)):
+        raise refusal(message)
+    problem = markdown_problem(body_markdown)
+    if problem:
+        raise refusal(problem)

@@ -45,6 +45,30 @@ def read_token(purpose: str, token: str, max_age: int | None = None) -> Any:
         raise TokenInvalid("this link is not valid") from exc
 
 
+def make_row_token(purpose: str, row_id: int, code: str) -> str:
+    """A token naming one row by its id and its random code, for one purpose."""
+    # The random code travels with the id so that a token outlives neither its row nor
+    # a later row that happens to reuse the id.
+    return make_token(purpose, [row_id, code])
+
+
+def read_row_token(purpose: str, token: str, max_age: int | None) -> tuple[int, str]:
+    """The (id, random code) a `make_row_token` token names; TokenInvalid/TokenExpired.
+
+    The caller looks the row up and compares its code: a row that is gone, or an id now
+    used by another row, is the caller's own "erased" answer.
+    """
+    payload = read_token(purpose, token, max_age=max_age)
+    if not (
+        isinstance(payload, list)
+        and len(payload) == 2
+        and isinstance(payload[0], int)
+        and isinstance(payload[1], str)
+    ):
+        raise TokenInvalid("this link is not valid")
+    return payload[0], payload[1]
+
+
 def content_security_policy(app: Flask, frame_ancestors: str = "'none'") -> str:
     """A CSP with no inline script and only the htmx file itself as an outside script.
 

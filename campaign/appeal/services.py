@@ -32,7 +32,7 @@ from campaign.models import rows_changed, utcnow
 from campaign.personal_data import erase_everywhere
 from campaign.regions import AREA_NAMES, OUTSIDE_UK, region_for_postcode
 from campaign.scheduler import scheduled_job
-from campaign.security import TokenInvalid, make_token, read_token
+from campaign.security import TokenInvalid, make_row_token, make_token, read_row_token, read_token
 from campaign.tally import count_signature, signature_keys
 from campaign.urls import external_url
 
@@ -239,23 +239,14 @@ def signups_by_source(limit: int = 20) -> list[tuple[str | None, int, int]]:
 
 def supporter_token(purpose: str, supporter: Supporter) -> str:
     """A signed token naming this supporter for one purpose."""
-    # The random code travels with the id so that a token outlives neither its row nor
-    # a later row that happens to reuse the id.
-    return make_token(purpose, [supporter.id, supporter.referral_code])
+    return make_row_token(purpose, supporter.id, supporter.referral_code)
 
 
 def supporter_from_token(purpose: str, token: str, max_age: int | None) -> Supporter:
     """The supporter a token names; TokenInvalid/TokenExpired or SupporterGone otherwise."""
-    payload = read_token(purpose, token, max_age=max_age)
-    if not (
-        isinstance(payload, list)
-        and len(payload) == 2
-        and isinstance(payload[0], int)
-        and isinstance(payload[1], str)
-    ):
-        raise TokenInvalid("this link is not valid")
-    supporter = db.session.get(Supporter, payload[0])
-    if supporter is None or supporter.referral_code != payload[1]:
+    supporter_id, code = read_row_token(purpose, token, max_age)
+    supporter = db.session.get(Supporter, supporter_id)
+    if supporter is None or supporter.referral_code != code:
         raise SupporterGone("this supporter's data has been erased")
     return supporter
 

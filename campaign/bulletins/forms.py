@@ -13,15 +13,15 @@ from wtforms import (
     RadioField,
     SelectField,
     StringField,
-    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from campaign.appeal.models import LABOUR_MEMBER_CHOICES
-from campaign.bulletins.models import BODY_MAX, SUBJECT_MAX
+from campaign.bulletins.models import SUBJECT_MAX
 from campaign.bulletins.services import BulletinDraft
-from campaign.forms import NoControlCharacters, SafeMarkdown, clean_line, clean_text
+from campaign.forms import NoControlCharacters, clean_line
+from campaign.markdown_editor import body_field
 from campaign.models import utcnow
 from campaign.regions import REGIONS
 
@@ -37,25 +37,6 @@ def _choices(*pairs: tuple[str, str]) -> list[SelectChoice]:
 
 REGION_CHOICES = _choices(("", "Every region"), *REGIONS.items())
 MEMBER_CHOICES = _choices(("", "Members and non-members alike"), *LABOUR_MEMBER_CHOICES.items())
-
-
-def body_field(label: str, what: str) -> TextAreaField:
-    """A Markdown body: required, bounded, no control characters, nothing unsafe."""
-    return TextAreaField(
-        label,
-        description="Markdown: **bold**, *italic*, [a link](https://example.org), "
-        "## a heading, - a list. No HTML, images or scripts.",
-        filters=[clean_text],
-        validators=[
-            DataRequired(f"Write the {what}."),
-            Length(
-                max=BODY_MAX,
-                message=f"The {what} is too long: at most {BODY_MAX:,} characters.",
-            ),
-            NoControlCharacters(multiline=True),
-            SafeMarkdown(),
-        ],
-    )
 
 
 class BulletinForm(FlaskForm):
@@ -91,17 +72,6 @@ class AudienceForm(FlaskForm):
 
     region = SelectField("Region", choices=REGION_CHOICES, default="")
     labour_member = SelectField("Labour Party members", choices=MEMBER_CHOICES, default="")
-
-
-class PreviewForm(FlaskForm):
-    """The body alone, for the live preview (nothing is stored)."""
-
-    subject = StringField("Subject", filters=[clean_line])
-    body = TextAreaField("Body", filters=[clean_text], validators=[
-        Length(max=BODY_MAX, message=f"Too long to preview: at most {BODY_MAX:,} characters."),
-        NoControlCharacters(multiline=True),
-        SafeMarkdown(),
-    ])  # fmt: skip
 
 
 def local_to_utc(value: dt.datetime) -> dt.datetime:

@@ -12,7 +12,6 @@ from campaign.models import utcnow
 
 DRAFT, SCHEDULED, SENDING, SENT = "draft", "scheduled", "sending", "sent"
 SUBJECT_MAX = 150
-BODY_MAX = 100_000  # characters of Markdown: a long bulletin is ~10,000
 
 
 class Bulletin(Model):

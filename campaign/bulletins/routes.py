@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.bulletins import bp
 from campaign.bulletins.forms import (
     AudienceForm,
     BulletinForm,
-    PreviewForm,
     SendForm,
     utc_to_local,
 )
@@ -27,39 +25,23 @@ from campaign.bulletins.services import (
     count_audience,
     create_bulletin,
     progress,
-    render_bulletin,
     send_bulletin,
     send_test,
     update_bulletin,
 )
 from campaign.extensions import db, limiter
-from campaign.forms import ButtonForm, clean_line
-from campaign.htmx import is_htmx, render_page_or_fragment
+from campaign.forms import ButtonForm, clean_line, first_error
+from campaign.htmx import is_htmx, navigate, render_page_or_fragment
+from campaign.markdown_editor import PreviewForm, editor_page, save_draft
 from campaign.organisers.access import PUBLIC, allow, guard_organiser_room
 from campaign.organisers.audit import record_audit
 from campaign.organisers.models import ORGANISER
 from campaign.regions import region_name
+from campaign.safe_markdown import render_parts
 
 bp.before_request(guard_organiser_room)
 
 ROOM = "/organisers/bulletins"
-
-
-def _first_error(form: FlaskForm) -> str:
-    for errors in form.errors.values():
-        if errors:
-            return str(errors[0])
-    return "Something in that request was not valid."
-
-
-def _go(endpoint: str, **values: Any) -> BaseResponse:
-    """After a change: a redirect, or for htmx a full-page navigation (HX-Redirect)."""
-    target = url_for(endpoint, **values)
-    if is_htmx():
-        response = Response(status=204)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target)
 
 
 def _bulletin(bulletin_id: int) -> Bulletin:
@@ -77,9 +59,10 @@ def _audience_words(region: str | None, member: str | None) -> str:
 
 
 def _edit_page(
-    form: BulletinForm,
     bulletin: Bulletin | None,
+    form: BulletinForm,
     status: int = 200,
+    *,
     show_preview: bool = False,
     message: str | None = None,
     send_form: SendForm | None = None,
@@ -87,23 +70,30 @@ def _edit_page(
 ) -> Response:
     region = form.region.data or None
     member = form.labour_member.data or None
-    preview = None
-    if show_preview and form.body.data and not form.body.errors:
-        preview = render_bulletin(form.body.data)
-    return render_page_or_fragment(
+    return editor_page(
         "bulletins/edit.html",
         "bulletins/_form.html",
         status,
-        form=form,
+        form,
+        form.subject.data,
+        show_preview,
         bulletin=bulletin,
-        preview=preview,
-        preview_subject=form.subject.data,
         message=message,
         audience=count_audience(region, member),
         audience_words=_audience_words(region, member),
         send_form=send_form or SendForm(formdata=None),
         send_error=send_error,
-        button=ButtonForm(formdata=None),
+    )
+
+
+def _filled_form(item: Bulletin) -> BulletinForm:
+    return BulletinForm(
+        formdata=None,
+        subject=item.subject,
+        body=item.body_markdown,
+        region=item.region or "",
+        labour_member=item.labour_member or "",
+        private=item.private,
     )
 
 
@@ -119,22 +109,19 @@ def index() -> str:
 
 def _save(bulletin: Bulletin | None) -> BaseResponse:
     form = BulletinForm()
-    wants_preview = request.form.get("action") == "preview"
-    if not form.validate():
-        return _edit_page(form, bulletin, 422, show_preview=wants_preview)
-    if wants_preview:  # the no-JavaScript preview: show it, store nothing
-        return _edit_page(form, bulletin, show_preview=True)
-    try:
-        if bulletin is None:
-            bulletin = create_bulletin(form.draft(), by=current_user.email)
+
+    def store() -> str:
+        saved = bulletin
+        if saved is None:
+            saved = create_bulletin(form.draft(), by=current_user.email)
         else:
-            update_bulletin(bulletin, form.draft())
-    except BulletinRefused as exc:
-        db.session.rollback()
-        return _edit_page(form, bulletin, 409 if bulletin else 422, message=str(exc))
-    db.session.commit()
-    flash("The draft is saved.", "info")
-    return _go("bulletins.bulletin", bulletin_id=bulletin.id)
+            update_bulletin(saved, form.draft())
+        return url_for("bulletins.bulletin", bulletin_id=saved.id)
+
+    page = partial(_edit_page, bulletin)
+    return save_draft(
+        form, page, store, BulletinRefused, 409 if bulletin else 422, "The draft is saved."
+    )
 
 
 @bp.route(f"{ROOM}/new", methods=["GET", "POST"])
@@ -142,7 +129,7 @@ def _save(bulletin: Bulletin | None) -> BaseResponse:
 def new() -> BaseResponse:
     if request.method == "POST":
         return _save(None)
-    return _edit_page(BulletinForm(), None)
+    return _edit_page(None, BulletinForm())
 
 
 @bp.route(f"{ROOM}/<int:bulletin_id>", methods=["GET", "POST"])
@@ -152,19 +139,12 @@ def bulletin(bulletin_id: int) -> BaseResponse | str:
     if request.method == "POST":
         return _save(item)
     if item.status == DRAFT:
-        form = BulletinForm(
-            formdata=None,
-            subject=item.subject,
-            body=item.body_markdown,
-            region=item.region or "",
-            labour_member=item.labour_member or "",
-            private=item.private,
-        )
-        return _edit_page(form, item, show_preview=True)
+        form = _filled_form(item)
+        return _edit_page(item, form, show_preview=True)
     return render_template(
         "bulletins/show.html",
         bulletin=item,
-        rendered=render_bulletin(item.body_markdown),
+        rendered=render_parts(item.body_markdown),
         progress=progress(item),
         audience_words=_audience_words(item.region, item.labour_member),
         button=ButtonForm(formdata=None),
@@ -181,10 +161,10 @@ def preview() -> Response:
         "bulletins/preview.html",
         "bulletins/_preview.html",
         200 if ok else 422,
-        preview=render_bulletin(form.body.data) if ok and form.body.data else None,
+        preview=render_parts(form.body.data) if ok and form.body.data else None,
         # The news form shares this preview; its heading is a title, not a subject.
         preview_subject=form.subject.data or clean_line(request.form.get("title")),
-        preview_error=None if ok else _first_error(form),
+        preview_error=None if ok else first_error(form),
     )
 
 
@@ -195,7 +175,7 @@ def audience() -> Response:
     if not form.validate():
         return render_page_or_fragment(
             "bulletins/audience.html", "bulletins/_audience.html", 400,
-            audience=None, audience_error=_first_error(form),
+            audience=None, audience_error=first_error(form),
         )  # fmt: skip
     region = form.region.data or None
     member = form.labour_member.data or None
@@ -216,7 +196,7 @@ def test(bulletin_id: int) -> BaseResponse:
     send_test(item, current_user.email)
     db.session.commit()
     flash(f"A test copy is on its way to {current_user.email}.", "info")
-    return _go("bulletins.bulletin", bulletin_id=item.id)
+    return navigate(url_for("bulletins.bulletin", bulletin_id=item.id))
 
 
 @bp.post(f"{ROOM}/<int:bulletin_id>/send")
@@ -225,7 +205,7 @@ def send(bulletin_id: int) -> BaseResponse:
     item = _bulletin(bulletin_id)
     form = SendForm()
     if not form.validate():
-        return _send_refused(item, _first_error(form), 422)
+        return _send_refused(item, first_error(form), 422)
     at = form.send_at_utc()
     try:
         size = send_bulletin(item, by=current_user.email, at=at)
@@ -248,7 +228,7 @@ def send(bulletin_id: int) -> BaseResponse:
               "info")  # fmt: skip
     else:
         flash(f"Sending to {size:,} people.", "info")
-    return _go("bulletins.bulletin", bulletin_id=item.id)
+    return navigate(url_for("bulletins.bulletin", bulletin_id=item.id))
 
 
 def _send_refused(item: Bulletin | None, message: str, status: int) -> BaseResponse:
@@ -262,16 +242,9 @@ def _send_refused(item: Bulletin | None, message: str, status: int) -> BaseRespo
     if item.status != DRAFT:
         flash(message, "error")
         return redirect(url_for("bulletins.bulletin", bulletin_id=item.id))
-    form = BulletinForm(
-        formdata=None,
-        subject=item.subject,
-        body=item.body_markdown,
-        region=item.region or "",
-        labour_member=item.labour_member or "",
-        private=item.private,
-    )
+    form = _filled_form(item)
     return _edit_page(
-        form, item, status, show_preview=True, send_form=SendForm(), send_error=message
+        item, form, status, show_preview=True, send_form=SendForm(), send_error=message
     )
 
 
@@ -290,7 +263,7 @@ def cancel(bulletin_id: int) -> BaseResponse:
                  subject=item.subject)  # fmt: skip
     db.session.commit()
     flash("The schedule is cancelled; the bulletin is a draft again.", "info")
-    return _go("bulletins.bulletin", bulletin_id=item.id)
+    return navigate(url_for("bulletins.bulletin", bulletin_id=item.id))
 
 
 @bp.get(f"{ROOM}/<int:bulletin_id>/progress")
@@ -320,5 +293,5 @@ def archive_post(bulletin_id: int) -> str:
     if item is None:
         abort(404)
     return render_template(
-        "bulletins/archive_post.html", bulletin=item, rendered=render_bulletin(item.body_markdown)
+        "bulletins/archive_post.html", bulletin=item, rendered=render_parts(item.body_markdown)
     )

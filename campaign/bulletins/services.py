@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import sqlalchemy as sa
-from markupsafe import Markup
 from sqlalchemy.dialects import postgresql, sqlite
 
 from campaign.appeal.models import Supporter
@@ -28,7 +27,7 @@ from campaign.mail.models import SENDING as MESSAGE_SENDING
 from campaign.mail.models import SENT as MESSAGE_SENT
 from campaign.mail.services import queue_email
 from campaign.models import rows_changed, utcnow
-from campaign.safe_markdown import markdown_problem, markdown_to_text, render_markdown
+from campaign.safe_markdown import Rendered, refuse_unwritten, render_parts
 from campaign.scheduler import scheduled_job
 from campaign.urls import external_url
 
@@ -102,12 +101,8 @@ def count_audience(region: str | None = None, labour_member: str | None = None) 
 
 
 def _check(draft: BulletinDraft) -> None:
-    # The form refuses these with a message on the field; this guards every other caller.
-    if not draft.subject.strip() or not draft.body_markdown.strip():
-        raise BulletinRefused("A bulletin needs a subject and a body.")
-    problem = markdown_problem(draft.body_markdown)
-    if problem:
-        raise BulletinRefused(problem)
+    message = "A bulletin needs a subject and a body."
+    refuse_unwritten(BulletinRefused, message, draft.body_markdown, draft.subject)
 
 
 def create_bulletin(draft: BulletinDraft, by: str) -> Bulletin:
@@ -143,17 +138,6 @@ def update_bulletin(bulletin: Bulletin, draft: BulletinDraft) -> None:
 # --- the message -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Rendered:
-    html: Markup
-    text: str
-
-
-def render_bulletin(body_markdown: str) -> Rendered:
-    """The bulletin's HTML and plain-text parts, both from the one Markdown source."""
-    return Rendered(html=render_markdown(body_markdown), text=markdown_to_text(body_markdown))
-
-
 def web_url(bulletin: Bulletin) -> str | None:
     """The bulletin's page in the public archive, unless it is private."""
     return (
@@ -180,7 +164,7 @@ def _queue_copy(
 
 def send_test(bulletin: Bulletin, to: str) -> OutboxMessage:
     """Queue a copy for the organiser (priority lane); subscribers' links are left out."""
-    rendered = render_bulletin(bulletin.body_markdown)
+    rendered = render_parts(bulletin.body_markdown)
     message = queue_email(
         to,
         f"[Test] {bulletin.subject}",
@@ -330,7 +314,7 @@ def expand_bulletin(
         if bulletin is None or bulletin.status != SENDING:
             return queued
         if rendered is None:
-            rendered = render_bulletin(bulletin.body_markdown)
+            rendered = render_parts(bulletin.body_markdown)
         supporters = list(
             db.session.scalars(
                 sa.select(Supporter)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -20,6 +21,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from campaign.events import admin_bp as bp
 from campaign.events.forms import CancelEventForm, DoorSearchForm, EventForm, ReportForm
@@ -101,33 +103,51 @@ def index() -> str:
 # --- create, edit, duplicate, cancel ---------------------------------------------------
 
 
+# A change to an event: makes it (or raises EventProblem) and returns the event, what to
+# tell the organiser and what to add to the audit record.
+Change = Callable[[], tuple[Event, str, dict[str, Any]]]
+
+
+def _change(
+    form: FlaskForm, template: str, event: Event | None, audit_action: str, change: Change
+) -> ResponseReturnValue:
+    """Every change's shape: validate, change, audit and commit; else the form again.
+
+    A change the service refuses (EventProblem) is 409 and an invalid form 422; either way
+    nothing is changed. A GET shows the form (200).
+    """
+    problem = None
+    if form.validate_on_submit():
+        try:
+            changed, message, details = change()
+        except EventProblem as exc:
+            problem = str(exc)
+            db.session.rollback()
+        else:
+            record_audit(audit_action, current_user.email, target=f"event:{changed.id}", **details)
+            db.session.commit()
+            flash(message, "info")
+            return redirect(url_for("events_admin.index"), 303)
+    status = 200 if request.method == "GET" else (409 if problem else 422)
+    page = render_template(template, form=form, event=event, problem=problem)
+    return make_response(page, status)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @allow(ORGANISER)
 def new() -> ResponseReturnValue:
     form = _form_for()
-    problem = None
     if request.method == "GET" and request.args.get("copy", "").isdigit():
         # Duplicate: a new event's form filled from another; nothing is stored until saved.
         original = db.session.get(Event, int(request.args["copy"]))
         if original is not None:
             _fill(form, original)
-    if form.validate_on_submit():
-        try:
-            event = create_event(form.details())
-        except EventProblem as exc:
-            problem = str(exc)
-            db.session.rollback()
-        else:
-            record_audit(
-                "event.created", current_user.email, target=f"event:{event.id}", title=event.title
-            )
-            db.session.commit()
-            flash(f"“{event.title}” is published.", "info")
-            return redirect(url_for("events_admin.index"), 303)
-    status = 200 if request.method == "GET" else (409 if problem else 422)
-    return make_response(
-        render_template("events/admin/edit.html", form=form, event=None, problem=problem), status
-    )
+
+    def change() -> tuple[Event, str, dict[str, Any]]:
+        event = create_event(form.details())
+        return event, f"“{event.title}” is published.", {"title": event.title}
+
+    return _change(form, "events/admin/edit.html", None, "event.created", change)
 
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
@@ -135,26 +155,14 @@ def new() -> ResponseReturnValue:
 def edit(event_id: int) -> ResponseReturnValue:
     event = _event(event_id)
     form = _form_for()
-    problem = None
     if request.method == "GET":
         _fill(form, event)
-    elif form.validate_on_submit():
-        try:
-            changed = update_event(event, form.details())
-        except EventProblem as exc:
-            problem = str(exc)
-            db.session.rollback()
-        else:
-            record_audit(
-                "event.updated", current_user.email, target=f"event:{event.id}", changed=changed
-            )
-            db.session.commit()
-            flash(f"“{event.title}” is saved.", "info")
-            return redirect(url_for("events_admin.index"), 303)
-    status = 200 if request.method == "GET" else (409 if problem else 422)
-    return make_response(
-        render_template("events/admin/edit.html", form=form, event=event, problem=problem), status
-    )
+
+    def change() -> tuple[Event, str, dict[str, Any]]:
+        changed = update_event(event, form.details())
+        return event, f"“{event.title}” is saved.", {"changed": changed}
+
+    return _change(form, "events/admin/edit.html", event, "event.updated", change)
 
 
 @bp.route("/<int:event_id>/cancel", methods=["GET", "POST"])
@@ -162,23 +170,12 @@ def edit(event_id: int) -> ResponseReturnValue:
 def cancel(event_id: int) -> ResponseReturnValue:
     event = _event(event_id)
     form = CancelEventForm()
-    problem = None
-    if form.validate_on_submit():
-        try:
-            told = cancel_event(event, form.reason.data)
-        except EventProblem as exc:
-            problem = str(exc)
-            db.session.rollback()
-        else:
-            record_audit(
-                "event.cancelled", current_user.email, target=f"event:{event.id}", told=told
-            )
-            db.session.commit()
-            flash(f"“{event.title}” is cancelled; {told} people told.", "info")
-            return redirect(url_for("events_admin.index"), 303)
-    status = 200 if request.method == "GET" else (409 if problem else 422)
-    page = render_template("events/admin/cancel.html", form=form, event=event, problem=problem)
-    return make_response(page, status)
+
+    def change() -> tuple[Event, str, dict[str, Any]]:
+        told = cancel_event(event, form.reason.data)
+        return event, f"“{event.title}” is cancelled; {told} people told.", {"told": told}
+
+    return _change(form, "events/admin/cancel.html", event, "event.cancelled", change)
 
 
 @bp.post("/<int:event_id>/decide")

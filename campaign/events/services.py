@@ -37,7 +37,7 @@ from campaign.mail.services import delete_mail_to, queue_email
 from campaign.models import rows_changed, utcnow
 from campaign.personal_data import Holder, register_holder
 from campaign.scheduler import scheduled_job
-from campaign.security import TokenInvalid, make_token, read_token
+from campaign.security import TokenInvalid, make_row_token, make_token, read_row_token, read_token
 from campaign.urls import external_url
 
 LONDON = ZoneInfo("Europe/London")
@@ -290,21 +290,14 @@ def going_count(event: Event) -> int:
 
 def rsvp_token(purpose: str, rsvp: Rsvp) -> str:
     """A signed token naming this RSVP (and its random code) for one purpose."""
-    return make_token(purpose, [rsvp.id, rsvp.code])
+    return make_row_token(purpose, rsvp.id, rsvp.code)
 
 
 def rsvp_from_token(purpose: str, token: str, max_age: int | None) -> Rsvp:
     """The RSVP a token names; TokenInvalid/TokenExpired or RsvpGone otherwise."""
-    payload = read_token(purpose, token, max_age=max_age)
-    if not (
-        isinstance(payload, list)
-        and len(payload) == 2
-        and isinstance(payload[0], int)
-        and isinstance(payload[1], str)
-    ):
-        raise TokenInvalid("this link is not valid")
-    rsvp = db.session.get(Rsvp, payload[0])
-    if rsvp is None or rsvp.code != payload[1]:
+    rsvp_id, code = read_row_token(purpose, token, max_age)
+    rsvp = db.session.get(Rsvp, rsvp_id)
+    if rsvp is None or rsvp.code != code:
         raise RsvpGone("this reply has been erased")
     return rsvp
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -194,21 +195,37 @@ def _link_problem(title: str, message: str | None, status: int = 400) -> Respons
     return link_problem(title, message, status, ways_on)
 
 
+def _one_button(
+    purpose: str,
+    token: str,
+    max_age: int,
+    act: Callable[[Group], object],
+    endpoint: str,
+    template: str,
+) -> ResponseReturnValue:
+    """A link's page with one button; only its POST acts (a mail scanner's GET changes
+    nothing). A step the group's status no longer allows is 409; done, the page again."""
+    group = _group_from_token(purpose, token, max_age)
+    if request.method == "POST":
+        try:
+            act(group)
+        except InvalidTransition as exc:
+            db.session.rollback()
+            return render_template(template, group=group, problem=str(exc)), 409
+        db.session.commit()
+        return redirect(url_for(endpoint, token=token), code=303)
+    return no_store(make_response(render_template(template, group=group)))
+
+
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 @limiter.limit("60/minute", methods=["GET"])
 @limiter.limit("10/minute", methods=["POST"])
 def confirm(token: str) -> ResponseReturnValue:
     """A page with one button; only its POST confirms the contact's address."""
-    group = _group_from_token(CONFIRM_PURPOSE, token, CONFIRM_MAX_AGE)
-    if request.method == "POST":
-        try:
-            confirm_group_contact(group)
-        except InvalidTransition as exc:
-            db.session.rollback()
-            return render_template("groups/confirm.html", group=group, problem=str(exc)), 409
-        db.session.commit()
-        return redirect(url_for("groups.confirm", token=token), code=303)
-    return no_store(make_response(render_template("groups/confirm.html", group=group)))
+    return _one_button(
+        CONFIRM_PURPOSE, token, CONFIRM_MAX_AGE, confirm_group_contact,
+        "groups.confirm", "groups/confirm.html",
+    )  # fmt: skip
 
 
 @bp.route("/withdraw/<token>", methods=["GET", "POST"])
@@ -216,13 +233,7 @@ def confirm(token: str) -> ResponseReturnValue:
 @limiter.limit("10/minute", methods=["POST"])
 def withdraw(token: str) -> ResponseReturnValue:
     """A page with one button; only its POST withdraws the group's affiliation."""
-    group = _group_from_token(WITHDRAW_PURPOSE, token, WITHDRAW_MAX_AGE)
-    if request.method == "POST":
-        try:
-            withdraw_group(group)
-        except InvalidTransition as exc:
-            db.session.rollback()
-            return render_template("groups/withdraw.html", group=group, problem=str(exc)), 409
-        db.session.commit()
-        return redirect(url_for("groups.withdraw", token=token), code=303)
-    return no_store(make_response(render_template("groups/withdraw.html", group=group)))
+    return _one_button(
+        WITHDRAW_PURPOSE, token, WITHDRAW_MAX_AGE, withdraw_group,
+        "groups.withdraw", "groups/withdraw.html",
+    )  # fmt: skip

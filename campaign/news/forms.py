@@ -10,9 +10,10 @@ from wtforms import BooleanField, Field, Form, RadioField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from campaign.bulletins.forms import SendForm, body_field
+from campaign.bulletins.forms import SendForm
 from campaign.content import SLUG, slugify
 from campaign.forms import NoControlCharacters, clean_line
+from campaign.markdown_editor import body_field
 from campaign.news.models import AUTHOR_MAX, SLUG_MAX, SUMMARY_MAX, TITLE_MAX
 from campaign.news.services import PostDraft
 

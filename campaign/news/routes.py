@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
-from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from flask import Response, flash, make_response, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import escape
 from werkzeug.wrappers import Response as BaseResponse
 
 from campaign.bulletins.forms import utc_to_local
-from campaign.bulletins.services import BulletinRefused, render_bulletin
+from campaign.bulletins.services import BulletinRefused
 from campaign.extensions import db
-from campaign.forms import ButtonForm
-from campaign.htmx import is_htmx, render_page_or_fragment
+from campaign.forms import ButtonForm, first_error
+from campaign.htmx import is_htmx, navigate, render_page_or_fragment
+from campaign.markdown_editor import editor_page, save_draft
 from campaign.news import bp
 from campaign.news.forms import PostForm, PublishForm
 from campaign.news.models import RoomPost
@@ -39,46 +39,27 @@ ROOM = "/organisers/news"
 FEED_ENTRIES = 20
 
 
-def _go(endpoint: str, **values: Any) -> BaseResponse:
-    target = url_for(endpoint, **values)
-    if is_htmx():
-        response = Response(status=204)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target)
-
-
-def _first_error(form: FlaskForm) -> str:
-    for errors in form.errors.values():
-        if errors:
-            return str(errors[0])
-    return "Something in that request was not valid."
-
-
 def _edit_page(
-    form: PostForm,
     post: RoomPost | None,
+    form: PostForm,
     status: int = 200,
+    *,
     show_preview: bool = False,
     message: str | None = None,
     publish_form: PublishForm | None = None,
     publish_error: str | None = None,
 ) -> Response:
-    preview = None
-    if show_preview and form.body.data and not form.body.errors:
-        preview = render_bulletin(form.body.data)
-    return render_page_or_fragment(
+    return editor_page(
         "news/edit.html",
         "news/_form.html",
         status,
-        form=form,
+        form,
+        form.title.data,
+        show_preview,
         post=post,
-        preview=preview,
-        preview_subject=form.title.data,
         message=message,
         publish_form=publish_form or PublishForm(formdata=None),
         publish_error=publish_error,
-        button=ButtonForm(formdata=None),
         local=utc_to_local,
     )
 
@@ -104,24 +85,18 @@ def index() -> str:
 
 def _save(post: RoomPost | None) -> BaseResponse:
     form = PostForm()
-    wants_preview = request.form.get("action") == "preview"
-    if not form.validate():
-        return _edit_page(form, post, 422, show_preview=wants_preview)
-    if wants_preview:
-        return _edit_page(form, post, show_preview=True)
-    try:
-        if post is None:
-            post = create_post(form.draft(form.slug_or_title()), by=current_user.email)
+
+    def store() -> str:
+        saved = post
+        if saved is None:
+            saved = create_post(form.draft(form.slug_or_title()), by=current_user.email)
         else:
-            update_post(post, form.draft(post.slug), by=current_user.email)
-    except PostRefused as exc:
-        db.session.rollback()
-        if post is not None and post.id is None:
-            post = None
-        return _edit_page(form, post, 422, message=str(exc))
-    db.session.commit()
-    flash("The post is saved.", "info")
-    return _go("news.post", post_id=post.id)
+            update_post(saved, form.draft(saved.slug), by=current_user.email)
+        return url_for("news.post", post_id=saved.id)
+
+    return save_draft(
+        form, partial(_edit_page, post), store, PostRefused, 422, "The post is saved."
+    )
 
 
 @bp.route(f"{ROOM}/new", methods=["GET", "POST"])
@@ -129,7 +104,7 @@ def _save(post: RoomPost | None) -> BaseResponse:
 def new() -> BaseResponse:
     if request.method == "POST":
         return _save(None)
-    return _edit_page(PostForm(author=current_user.name), None)
+    return _edit_page(None, PostForm(author=current_user.name))
 
 
 @bp.route(f"{ROOM}/<int:post_id>", methods=["GET", "POST"])
@@ -138,7 +113,7 @@ def post(post_id: int) -> BaseResponse:
     item = db.get_or_404(RoomPost, post_id)
     if request.method == "POST":
         return _save(item)
-    return _edit_page(_filled_form(item), item, show_preview=True)
+    return _edit_page(item, _filled_form(item), show_preview=True)
 
 
 @bp.post(f"{ROOM}/<int:post_id>/publish")
@@ -147,7 +122,7 @@ def publish(post_id: int) -> BaseResponse:
     item = db.get_or_404(RoomPost, post_id)
     form = PublishForm()
     if not form.validate():
-        return _publish_refused(item, form, _first_error(form))
+        return _publish_refused(item, form, first_error(form))
     try:
         at = publish_post(item, form.send_at_utc())
         record_audit(
@@ -173,7 +148,7 @@ def publish(post_id: int) -> BaseResponse:
     )
     also = " It goes out as a bulletin too." if form.as_bulletin.data else ""
     flash(f"The post is published {when}.{also}", "info")
-    return _go("news.post", post_id=item.id)
+    return navigate(url_for("news.post", post_id=item.id))
 
 
 def _publish_refused(
@@ -185,7 +160,7 @@ def _publish_refused(
             post=item, publish_form=form, publish_error=message, local=utc_to_local,
         )  # fmt: skip
     return _edit_page(
-        _filled_form(item), item, status, show_preview=True, publish_form=form,
+        item, _filled_form(item), status, show_preview=True, publish_form=form,
         publish_error=message,
     )  # fmt: skip
 
@@ -200,7 +175,7 @@ def unpublish(post_id: int) -> BaseResponse:
                  title=item.title)  # fmt: skip
     db.session.commit()
     flash("The post is a draft again and no longer on the site.", "info")
-    return _go("news.post", post_id=item.id)
+    return navigate(url_for("news.post", post_id=item.id))
 
 
 # --- the feed --------------------------------------------------------------------------

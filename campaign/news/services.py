@@ -18,7 +18,7 @@ from campaign.content import NewsPost, current_content
 from campaign.extensions import db
 from campaign.models import utcnow
 from campaign.news.models import DRAFT, PUBLISHED, RoomPost
-from campaign.safe_markdown import markdown_problem, render_markdown
+from campaign.safe_markdown import refuse_unwritten, render_markdown
 from campaign.urls import external_url
 
 
@@ -110,11 +110,8 @@ def slug_taken(slug: str, except_id: int | None = None) -> bool:
 
 
 def _check(draft: PostDraft) -> None:
-    if not (draft.title.strip() and draft.summary.strip() and draft.body_markdown.strip()):
-        raise PostRefused("A post needs a title, a summary and a body.")
-    problem = markdown_problem(draft.body_markdown)
-    if problem:
-        raise PostRefused(problem)
+    message = "A post needs a title, a summary and a body."
+    refuse_unwritten(PostRefused, message, draft.body_markdown, draft.title, draft.summary)
 
 
 def create_post(draft: PostDraft, by: str) -> RoomPost:

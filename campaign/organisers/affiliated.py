@@ -3,14 +3,16 @@ add and import. Moderators may do all of it but the import, which is for organis
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from campaign.extensions import db
+from campaign.forms import first_error
 from campaign.groups.affiliated import (
     DuplicateGroup,
     add_affiliated_group,
@@ -34,7 +36,7 @@ from campaign.groups.importing import (
 )
 from campaign.groups.models import APPROVED, REVOKED, Group
 from campaign.groups.services import InvalidTransition
-from campaign.htmx import is_htmx, render_page_or_fragment
+from campaign.htmx import after_change, navigate, render_page_or_fragment
 from campaign.organisers import bp
 from campaign.organisers.access import allow
 from campaign.organisers.affiliated_forms import (
@@ -54,11 +56,7 @@ LIST_LIMIT = 500  # the alliance counts its groups in dozens; a page never needs
 
 
 def _first_error(form: FlaskForm) -> str:
-    for errors in form.errors.values():
-        if errors:
-            first = errors[0]
-            return first if isinstance(first, str) else "Check the representatives."
-    return "Something in that request was not valid."
+    return first_error(form, nested="Check the representatives.")
 
 
 # --- the list -------------------------------------------------------------------------
@@ -128,10 +126,8 @@ def _panel(
 
 def _done(group: Group, message: str) -> ResponseReturnValue:
     """After a change: htmx gets the panel again; a plain form post is redirected (PRG)."""
-    if is_htmx():
-        return _panel(group, 200, message)
-    flash(message, "info")
-    return redirect(url_for("organisers.affiliated_group", group_id=group.id))
+    target = url_for("organisers.affiliated_group", group_id=group.id)
+    return after_change(message, partial(_panel, group, 200), target)
 
 
 @bp.get("/groups/affiliated/<int:group_id>")
@@ -240,12 +236,7 @@ def _details_page(
 
 def _to_group_page(group: Group, message: str) -> ResponseReturnValue:
     flash(message, "info")
-    target = url_for("organisers.affiliated_group", group_id=group.id)
-    if is_htmx():
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target)
+    return navigate(url_for("organisers.affiliated_group", group_id=group.id))
 
 
 def _prefill(group: Group) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from flask_wtf import FlaskForm
 
 from campaign.appeal.models import Supporter
 from campaign.extensions import db, limiter
-from campaign.forms import ButtonForm
+from campaign.forms import ButtonForm, first_error
 from campaign.groups.models import Group
 from campaign.htmx import is_htmx, render_page_or_fragment
 from campaign.models import utcnow
@@ -93,13 +93,6 @@ from campaign.wording import counted
 
 AUDIT_PAGE_SIZE = 100
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _first_error(form: FlaskForm) -> str:
-    for errors in form.errors.values():
-        if errors:
-            return errors[0]
-    return "Something in that request was not valid."
 
 
 # --- log-in, log-out, password -------------------------------------------------------
@@ -316,7 +309,7 @@ def _decide(
     group = db.get_or_404(Group, group_id)
     forms = {form_name: form} if form_name else {}
     if not form.validate():
-        return _group_answer(group, 422, _first_error(form), **forms)
+        return _group_answer(group, 422, first_error(form), **forms)
     try:
         message, details = decision(group)
     except InvalidTransition as exc:
@@ -384,7 +377,7 @@ def supporters() -> ResponseReturnValue:
             400,
             form=form,
             results=None,
-            error=_first_error(form),
+            error=first_error(form),
         )
     organiser: Organiser = current_user._get_current_object()
     try:
@@ -492,7 +485,7 @@ def export() -> ResponseReturnValue:
     form = ExportForm()
     if not form.validate():
         return render_template(
-            "organisers/export.html", form=form, columns=EXPORT_COLUMNS, error=_first_error(form)
+            "organisers/export.html", form=form, columns=EXPORT_COLUMNS, error=first_error(form)
         ), 422
     everyone = form.scope.data == "all"
     if everyone and current_user.role != ADMIN:
@@ -536,7 +529,7 @@ def audit() -> ResponseReturnValue:
             records=[],
             next_before=None,
             actions=ACTIONS,
-            error=_first_error(form),
+            error=first_error(form),
         ), 400
     records, next_before = audit_page(
         form.action.data or None,

@@ -6,17 +6,18 @@ public numbers.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
 
 import sqlalchemy as sa
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from campaign.events.models import Event
 from campaign.events.services import utc_to_london
 from campaign.extensions import db
-from campaign.htmx import is_htmx, render_page_or_fragment
+from campaign.forms import first_error
+from campaign.htmx import after_change, navigate, render_page_or_fragment
 from campaign.organisers.access import allow, guard_organiser_room
 from campaign.organisers.audit import record_audit
 from campaign.organisers.models import ORGANISER, AuditRecord
@@ -38,13 +39,6 @@ from campaign.tally import read_tallies
 bp.before_request(guard_organiser_room)
 
 PAGE_SIZE = 200
-
-
-def _first_error(form: Any) -> str:
-    for errors in form.errors.values():
-        if errors:
-            return errors[0]
-    return "Something in that request was not valid."
 
 
 @bp.get("/")
@@ -125,12 +119,7 @@ def new_batch() -> ResponseReturnValue:
     if report.added:
         message += f" {report.added} signer(s) who consented were added as supporters."
     flash(message, "info")
-    target = url_for("paper.batch", batch_id=batch.id)
-    if is_htmx():
-        response = Response(status=204)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target)
+    return navigate(url_for("paper.batch", batch_id=batch.id))
 
 
 def prefill_from_event(form: NewBatchForm, raw_id: str) -> None:
@@ -174,10 +163,8 @@ def _batch_page(
 
 
 def _done(batch: PaperBatch, message: str) -> ResponseReturnValue:
-    if is_htmx():
-        return _batch_page(batch, 200, message)
-    flash(message, "info")
-    return redirect(url_for("paper.batch", batch_id=batch.id))
+    target = url_for("paper.batch", batch_id=batch.id)
+    return after_change(message, partial(_batch_page, batch, 200), target)
 
 
 @bp.get("/<int:batch_id>")
@@ -192,7 +179,7 @@ def correct(batch_id: int) -> ResponseReturnValue:
     batch = db.get_or_404(PaperBatch, batch_id)
     form = CorrectForm(current_group=batch.group)
     if not form.validate():
-        return _batch_page(batch, 422, _first_error(form), correct_form=form)
+        return _batch_page(batch, 422, first_error(form), correct_form=form)
     try:
         changes = correct_batch(
             batch,
@@ -228,7 +215,7 @@ def withdraw(batch_id: int) -> ResponseReturnValue:
     batch = db.get_or_404(PaperBatch, batch_id)
     form = WithdrawForm()
     if not form.validate():
-        return _batch_page(batch, 422, _first_error(form), withdraw_form=form)
+        return _batch_page(batch, 422, first_error(form), withdraw_form=form)
     try:
         withdraw_batch(batch, form.reason.data, by=current_user.email)
     except BatchError as exc:
