@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter, Map
 from campaign import ratelimit  # noqa: F401  (registers the campaign:// rate-limit storage)
 from campaign.closure import init_closure
 from campaign.config import load_config
-from campaign.content import init_content
+from campaign.content import current_content, init_content
 from campaign.crowdcache import init_crowd_cache
 from campaign.errors import init_errors
 from campaign.extensions import csrf, db, limiter, mailer, migrate
@@ -96,31 +96,40 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    # The factory is the one place that knows every feature. It imports them here, when an
+    # app is built, and not at the top: every module in the package runs this file first,
+    # and so `import campaign.tally` (a test, a migration, the CLI) would load every feature.
     from campaign import (
         appeal,
         bulletins,
         counters,
         events,
         groups,
+        mail,
         news,
         organisers,
         paper,
         programme,
         share,
     )
-    from campaign.mail import bp as mail_bp
-    from campaign.mail import init_inline_sender
 
-    app.register_blueprint(programme.bp)
-    for feature in (appeal, groups, counters, organisers, share, events, bulletins, paper, news):
+    for feature in (
+        programme,
+        appeal,
+        groups,
+        counters,
+        organisers,
+        share,
+        events,
+        bulletins,
+        paper,
+        news,
+        mail,
+    ):
         feature.init_app(app)
-    app.register_blueprint(mail_bp)
-    init_inline_sender(app)
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from campaign.content import current_content
-
     @app.context_processor
     def site_context() -> dict[str, Any]:
         content = current_content()

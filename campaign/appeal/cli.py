@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from campaign.appeal import bp
+from campaign.appeal.blueprint import bp
 from campaign.appeal.services import purge_unconfirmed
 from campaign.extensions import db
 from campaign.wording import counted

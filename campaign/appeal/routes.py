@@ -18,7 +18,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from campaign.appeal import bp
+from campaign.appeal.blueprint import bp
 from campaign.appeal.forms import (
     TRADE_UNIONS,
     BulletinForm,

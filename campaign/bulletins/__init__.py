@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("bulletins", __name__, cli_group="bulletins")
+from campaign.bulletins import cli, models, routes  # noqa: F401  (their pages and commands join bp)
+from campaign.bulletins.blueprint import bp
 
 
 def init_app(app: Flask) -> None:
     """Register the feature: blueprint (room pages and the public archive) and CLI."""
     app.register_blueprint(bp)
-
-
-from campaign.bulletins import cli, models, routes  # noqa: E402,F401

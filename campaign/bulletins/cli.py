@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from campaign.bulletins import bp
+from campaign.bulletins.blueprint import bp
 from campaign.bulletins.services import EXPAND_BATCH, send_due_bulletins
 
 

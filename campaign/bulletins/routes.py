@@ -8,7 +8,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from campaign.bulletins import bp
+from campaign.bulletins.blueprint import bp
 from campaign.bulletins.forms import (
     AudienceForm,
     BulletinForm,

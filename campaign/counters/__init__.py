@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Blueprint, Flask, request
+from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface, SessionInterface
 
-bp = Blueprint("counters", __name__, cli_group="counters")
+from campaign.counters import cli, countlog, routes  # noqa: F401  (pages and commands join bp)
+from campaign.counters.blueprint import bp
+from campaign.counters.services import counters_view
 
 # Responses that crowds poll and proxies cache: they must neither set a cookie nor carry
 # `Vary: Cookie`, which would split (or, for many CDNs, forbid) the shared cache.
@@ -49,12 +51,7 @@ class CrowdSessions(SessionInterface):
 
 def init_app(app: Flask) -> None:
     """Register the feature, `live_counters()` for any template, and cookie-free crowd paths."""
-    from campaign.counters.services import counters_view
-
     app.register_blueprint(bp)
     # templates/counters/_counters.html calls this when included by another page.
     app.add_template_global(counters_view, "live_counters")
     app.session_interface = CrowdSessions(app.session_interface, CROWD_PATHS)
-
-
-from campaign.counters import cli, countlog, routes  # noqa: E402,F401

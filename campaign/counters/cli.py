@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from campaign.counters import bp
+from campaign.counters.blueprint import bp
 from campaign.counters.countlog import log_entries, take_snapshot, verify_chain
 from campaign.counters.services import find_drift, repair_drift
 from campaign.extensions import db

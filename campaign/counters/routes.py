@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from campaign.appeal.services import recent_public_signers
 from campaign.charts import bar_chart, day_chart, day_series
 from campaign.content import current_content
-from campaign.counters import bp
+from campaign.counters.blueprint import bp
 from campaign.counters.countlog import FORMAT, log_entries, verify_chain
 from campaign.counters.openapi import openapi_document
 from campaign.counters.services import (

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-# No url_prefix: the calendar of all events is `/events.ics`, beside `/events`.
-bp = Blueprint("events", __name__)
-# The organisers' pages for events live with the feature, under the organisers' room.
-admin_bp = Blueprint("events_admin", __name__, url_prefix="/organisers/events")
+from campaign.events import admin, models, routes  # noqa: F401  (their pages join the blueprints)
+from campaign.events.blueprint import admin_bp, bp
+from campaign.events.services import utc_to_london
+from campaign.safe_markdown import render_markdown
 
 
 def event_time(value: dt.datetime, ends_only: bool = False) -> str:
@@ -24,14 +24,8 @@ def event_time(value: dt.datetime, ends_only: bool = False) -> str:
 
 def init_app(app: Flask) -> None:
     """Register the public and the organisers' blueprints and the templates' helpers."""
-    from campaign.events.services import utc_to_london
-    from campaign.safe_markdown import render_markdown
-
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     app.add_template_filter(event_time, "eventtime")
     app.add_template_filter(utc_to_london, "london")
     app.add_template_filter(render_markdown, "safe_markdown")
-
-
-from campaign.events import admin, models, routes  # noqa: E402,F401

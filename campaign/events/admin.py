@@ -23,7 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from campaign.events import admin_bp as bp
+from campaign.events.blueprint import admin_bp as bp
 from campaign.events.forms import CancelEventForm, DoorSearchForm, EventForm, ReportForm
 from campaign.events.models import EVENT_STATUSES, GOING, WAITING, Event, Rsvp
 from campaign.events.services import (

@@ -17,7 +17,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from campaign.appeal.services import SignatureDetails, sign_appeal
-from campaign.events import bp
+from campaign.events.blueprint import bp
 from campaign.events.calendar import atom_feed, calendar
 from campaign.events.forms import ProposalRequestForm, ProposedEventForm, RsvpForm
 from campaign.events.models import EVENT_KINDS, PROPOSED, Event, Rsvp

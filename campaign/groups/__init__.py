@@ -1,16 +1,13 @@
 """Group affiliations: the form, confirmation, the directory and review services."""
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("groups", __name__, url_prefix="/groups", cli_group="groups")
+from campaign.groups import models, routes  # noqa: F401  (the pages join bp)
+from campaign.groups.blueprint import bp
+from campaign.groups.services import kind_count_label
 
 
 def init_app(app: Flask) -> None:
     """Register the feature with the app, and its template filter for counts of groups."""
-    from campaign.groups.services import kind_count_label
-
     app.register_blueprint(bp)
     app.add_template_global(kind_count_label, "group_kind_count")
-
-
-from campaign.groups import models, routes  # noqa: E402,F401

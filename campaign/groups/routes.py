@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from campaign.closure import closes_with_campaign
 from campaign.extensions import db, limiter
 from campaign.forms import CONTROL
-from campaign.groups import bp
+from campaign.groups.blueprint import bp
 from campaign.groups.forms import AffiliationForm
 from campaign.groups.models import GROUP_KINDS, GROUP_REGIONS, Group
 from campaign.groups.services import (

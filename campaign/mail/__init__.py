@@ -1,8 +1,16 @@
 """The e-mail outbox: messages queued in the caller's transaction, sent after commit."""
 
-from flask import Blueprint, Flask, Response, g
+from flask import Flask, Response, g
 
-bp = Blueprint("mail", __name__, cli_group="mail")
+from campaign.mail import cli  # noqa: F401  (its commands join bp)
+from campaign.mail.blueprint import bp
+from campaign.mail.services import send_due_messages
+
+
+def init_app(app: Flask) -> None:
+    """Register the outbox's CLI group, and in development its sending after each response."""
+    app.register_blueprint(bp)
+    init_inline_sender(app)
 
 
 def init_inline_sender(app: Flask) -> None:
@@ -11,7 +19,6 @@ def init_inline_sender(app: Flask) -> None:
     @app.after_request
     def send_after_response(response: Response) -> Response:
         if g.get("mail_queued") and app.config["MAIL_SEND_INLINE"]:
-            from campaign.mail.services import send_due_messages
 
             def send() -> None:
                 with app.app_context():
@@ -19,6 +26,3 @@ def init_inline_sender(app: Flask) -> None:
 
             response.call_on_close(send)
         return response
-
-
-from campaign.mail import cli  # noqa: E402,F401  (registers the CLI commands)

@@ -6,7 +6,7 @@ import time
 
 import click
 
-from campaign.mail import bp
+from campaign.mail.blueprint import bp
 from campaign.mail.services import outbox_health, send_due_messages
 from campaign.scheduler import run_due_jobs
 

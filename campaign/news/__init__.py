@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("news", __name__)
+from campaign.news import models, routes  # noqa: F401  (the pages join bp)
+from campaign.news.blueprint import bp
 
 
 def init_app(app: Flask) -> None:
     """Register the feature's blueprint (room pages and the feed)."""
     app.register_blueprint(bp)
-
-
-from campaign.news import models, routes  # noqa: E402,F401

@@ -15,7 +15,7 @@ from campaign.extensions import db
 from campaign.forms import ButtonForm, first_error
 from campaign.htmx import is_htmx, navigate, render_page_or_fragment
 from campaign.markdown_editor import editor_page, save_draft
-from campaign.news import bp
+from campaign.news.blueprint import bp
 from campaign.news.forms import PostForm, PublishForm
 from campaign.news.models import RoomPost
 from campaign.news.services import (

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-bp = Blueprint("organisers", __name__, url_prefix="/organisers", cli_group="organisers")
+from campaign.extensions import db, login_manager
+from campaign.organisers import (  # noqa: F401  (their pages join bp)
+    account_routes,
+    affiliated,
+    routes,
+    supporter_import,
+)
+from campaign.organisers.abuse import bp as abuse_bp
+from campaign.organisers.access import init_access
+from campaign.organisers.blueprint import bp
+from campaign.organisers.cli import supporters_cli
+from campaign.organisers.groups_cli import groups_cli
+from campaign.organisers.models import Organiser
 
 
 def init_app(app: Flask) -> None:
     """Register the feature: blueprint, Flask-Login, the access guard and the CLI commands."""
-    from campaign.extensions import db, login_manager
-    from campaign.organisers.abuse import bp as abuse_bp
-    from campaign.organisers.access import init_access
-    from campaign.organisers.cli import supporters_cli
-    from campaign.organisers.groups_cli import groups_cli
-    from campaign.organisers.models import Organiser
-
     login_manager.init_app(app)
     login_manager.login_view = "organisers.login"
     login_manager.login_message = "Please log in to see that page."
@@ -41,12 +46,3 @@ def init_app(app: Flask) -> None:
     init_access(app)
     app.cli.add_command(supporters_cli)
     app.cli.add_command(groups_cli)
-
-
-from campaign.organisers import (  # noqa: E402,F401
-    account_routes,
-    affiliated,
-    models,
-    routes,
-    supporter_import,
-)

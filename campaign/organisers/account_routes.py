@@ -13,7 +13,6 @@ from flask_login import current_user
 from campaign.extensions import db, limiter
 from campaign.forms import ButtonForm
 from campaign.models import utcnow
-from campaign.organisers import bp
 from campaign.organisers.access import PUBLIC, allow
 from campaign.organisers.accounts import (
     AccountError,
@@ -26,6 +25,7 @@ from campaign.organisers.accounts import (
     record_login,
 )
 from campaign.organisers.audit import record_audit
+from campaign.organisers.blueprint import bp
 from campaign.organisers.forms import (
     AcceptInviteForm,
     EnrolForm,

@@ -37,7 +37,6 @@ from campaign.groups.importing import (
 from campaign.groups.models import APPROVED, REVOKED, Group
 from campaign.groups.services import InvalidTransition
 from campaign.htmx import after_change, navigate, render_page_or_fragment
-from campaign.organisers import bp
 from campaign.organisers.access import allow
 from campaign.organisers.affiliated_forms import (
     AddGroupForm,
@@ -49,6 +48,7 @@ from campaign.organisers.affiliated_forms import (
     RevokeForm,
 )
 from campaign.organisers.audit import record_audit
+from campaign.organisers.blueprint import bp
 from campaign.organisers.models import MODERATOR, ORGANISER
 
 MAX_UPLOAD = MAX_BYTES

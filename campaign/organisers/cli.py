@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from campaign.extensions import db
-from campaign.organisers import bp
 from campaign.organisers.accounts import (
     AccountError,
     create_organiser,
@@ -24,6 +23,7 @@ from campaign.organisers.accounts import (
     set_password,
 )
 from campaign.organisers.audit import record_audit
+from campaign.organisers.blueprint import bp
 from campaign.organisers.models import ROLES, Organiser
 from campaign.organisers.supporters import (
     MEMBER_FILTERS,

@@ -26,7 +26,6 @@ from campaign.forms import ButtonForm, first_error
 from campaign.groups.models import Group
 from campaign.htmx import is_htmx, render_page_or_fragment
 from campaign.models import utcnow
-from campaign.organisers import bp
 from campaign.organisers.access import PUBLIC, allow, safe_next
 from campaign.organisers.accounts import (
     attempt_login,
@@ -35,6 +34,7 @@ from campaign.organisers.accounts import (
     set_password,
 )
 from campaign.organisers.audit import ACTIONS, audit_page, record_audit
+from campaign.organisers.blueprint import bp
 from campaign.organisers.dashboard import dashboard_numbers
 from campaign.organisers.disclosure import (
     LISTED,

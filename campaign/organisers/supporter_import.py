@@ -19,9 +19,9 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from campaign.extensions import db
 from campaign.forms import clean_line
-from campaign.organisers import bp
 from campaign.organisers.access import allow
 from campaign.organisers.audit import record_audit
+from campaign.organisers.blueprint import bp
 from campaign.organisers.models import ORGANISER
 from campaign.organisers.supporters import ImportReport, InvalidRow, import_supporters
 

@@ -21,7 +21,7 @@ from campaign.htmx import after_change, navigate, render_page_or_fragment
 from campaign.organisers.access import allow, guard_organiser_room
 from campaign.organisers.audit import record_audit
 from campaign.organisers.models import ORGANISER, AuditRecord
-from campaign.paper import bp
+from campaign.paper.blueprint import bp
 from campaign.paper.forms import CorrectForm, NewBatchForm, WithdrawForm
 from campaign.paper.models import PaperBatch
 from campaign.paper.services import (

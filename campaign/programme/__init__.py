@@ -1,7 +1,11 @@
 """Programme, news and the other content pages."""
 
-from flask import Blueprint
+from flask import Flask
 
-bp = Blueprint("programme", __name__)
+from campaign.programme import routes  # noqa: F401  (the pages join bp)
+from campaign.programme.blueprint import bp
 
-from campaign.programme import routes  # noqa: E402,F401
+
+def init_app(app: Flask) -> None:
+    """Register the feature's blueprint."""
+    app.register_blueprint(bp)

@@ -12,7 +12,7 @@ from campaign.content import current_content
 from campaign.crowdcache import crowd_cached
 from campaign.extensions import db
 from campaign.news.services import public_post, published_posts, tagged_posts
-from campaign.programme import bp
+from campaign.programme.blueprint import bp
 from campaign.ratelimit import redis_reachable
 
 

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
 from campaign.counters import CrowdSessions
-
-bp = Blueprint("share", __name__)
+from campaign.share import routes  # noqa: F401  (the pages join bp)
+from campaign.share.blueprint import DEFAULTS, bp
 
 # Pages shown inside other sites' frames, and the card image social sites fetch: they never
 # read or write a session, so they send no cookie (one a browser would block as third-party).
 COOKIELESS_PATHS = frozenset(
     {"/embed/counter", "/embed/sign", "/embed/sign/thanks", "/share/card.png"}
 )
-
-DEFAULTS = {
-    "EMBED_FORM_MAX_AGE": 2 * 3600,  # seconds an embedded sign form's token stays good
-    "SHARE_CARD_STEP": 10,  # the card is redrawn when the count moves by this much
-}
 
 
 def init_app(app: Flask) -> None:
@@ -26,6 +21,3 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(key, value)
     app.register_blueprint(bp)
     app.session_interface = CrowdSessions(app.session_interface, COOKIELESS_PATHS)
-
-
-from campaign.share import routes  # noqa: E402,F401

@@ -33,7 +33,7 @@ from campaign.errors import render_error
 from campaign.extensions import csrf, db, limiter
 from campaign.regions import normalise_postcode, region_for_postcode, region_name
 from campaign.security import TokenInvalid, allow_framing, client_ip_hash, no_store
-from campaign.share import bp
+from campaign.share.blueprint import bp
 from campaign.share.card import share_card
 from campaign.share.forms import EmbedSignForm
 from campaign.share.services import (

@@ -1,0 +1,7 @@
+"""The bulletins' blueprint, apart from the package so its modules can import it."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("bulletins", __name__, cli_group="bulletins")
