@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from campaign.appeal.models import LABOUR_MEMBER_CHOICES
@@ -52,12 +53,8 @@ UK_NAMES = {
 REASON_MAX = 280
 
 
-def _choices(pairs: dict[str, str]) -> list[Any]:
+def _choices(pairs: dict[str, str]) -> list[SelectChoice]:
     # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice.
-    try:
-        from wtforms.fields.choices import SelectChoice
-    except ImportError:  # older WTForms
-        return list(pairs.items())
     return [SelectChoice(value, label) for value, label in pairs.items()]
 
 

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 from sqlalchemy.orm import Session
@@ -214,8 +215,6 @@ class CountsCache:
     @property
     def redis(self) -> Any:
         if self._redis is None and self.redis_url:
-            import redis
-
             self._redis = redis.Redis.from_url(
                 self.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
             )

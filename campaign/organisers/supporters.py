@@ -16,6 +16,9 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 import sqlalchemy as sa
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from werkzeug.datastructures import MultiDict
 
 from campaign.appeal.forms import ImportedDetailsForm
@@ -343,8 +346,6 @@ def _xlsx_text(sheet: Any, value: str) -> Any:
     apostrophe the rows carry for CSV (see `export_rows`) is taken off again here; only a
     text starting with "=" needs saying so, as openpyxl would otherwise store a formula.
     """
-    from openpyxl.cell import WriteOnlyCell
-
     if value[:1] == "'" and value[1:2] in FORMULA_CHARACTERS and value[1:2]:
         value = value[1:]
     if value[:1] != "=":
@@ -356,9 +357,6 @@ def _xlsx_text(sheet: Any, value: str) -> Any:
 
 def xlsx_chunks(rows: Iterable[tuple], chunk_size: int = 64 * 1024) -> Iterator[bytes]:
     """An XLSX workbook built in write-only mode in a temporary file, then read out in chunks."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Supporters")
     sheet.append(EXPORT_COLUMNS)
