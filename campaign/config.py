@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Flask
 
+from campaign.sqlite_writers import QueuedWriterConnection
+
 HTMX_VERSION = "2.0.11"
 HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
 
@@ -104,7 +106,10 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     MAX_CONTENT_LENGTH = 256 * 1024
     RATELIMIT_ENABLED = True
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* headers on every limited response: each costs two reads of the
+    # limit storage (a sign-up's dearest part after the insert). A refusal still says
+    # when to come back (Retry-After, worked out in campaign/errors.py).
+    RATELIMIT_HEADERS_ENABLED = False
 
 
 def is_production() -> bool:
@@ -145,6 +150,14 @@ def load_config(app: Flask, test_config: dict[str, Any] | None = None) -> None:
 
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'campaign.db'}"
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # Writers queue for SQLite's write lock rather than poll for it (sqlite_writers).
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {
+            "factory": QueuedWriterConnection,
+            **options.get("connect_args", {}),
+        }
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["EMBED_ORIGINS"] = parse_origins(app.config.get("EMBED_ORIGINS"))
     app.config["PRODUCTION"] = is_production()
     if app.config.get("REQUIRE_ADMIN_2FA") is None:

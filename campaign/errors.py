@@ -10,13 +10,15 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from flask import Flask, Response, jsonify, make_response, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from campaign.extensions import db
+from campaign.extensions import db, limiter
 from campaign.htmx import is_htmx
 
 MESSAGES = {
@@ -122,6 +124,10 @@ def _retry_seconds(error: HTTPException) -> int:
     retry = getattr(error, "retry_after", None)
     if retry is None and error.response is not None:
         retry = error.response.headers.get("Retry-After")
+    if retry is None and isinstance(error, RateLimitExceeded):
+        # The limit that refused: its window ends at reset_at (read only on refusal).
+        limit = limiter.current_limit
+        retry = int(limit.reset_at - time.time()) if limit is not None else None
     try:
         return max(1, int(retry or 60))
     except (TypeError, ValueError):

@@ -15,6 +15,7 @@ never the address itself, so neither Redis nor the database nor a log line holds
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 import time
@@ -56,24 +57,10 @@ class DatabaseCounters:
 
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
         now = time.time()
-        table = _counters()
-        insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
-        expired = table.c.expires_at <= now
-        # One atomic statement: a new or expired window starts at `amount`, else adds to it.
-        statement = (
-            insert(table)
-            .values(key=key, hits=amount, expires_at=now + expiry)
-            .on_conflict_do_update(
-                index_elements=[table.c.key],
-                set_={
-                    "hits": sa.case((expired, amount), else_=table.c.hits + amount),
-                    "expires_at": sa.case((expired, now + expiry), else_=table.c.expires_at),
-                },
-            )
-            .returning(table.c.hits)
-        )
+        statement = _increment_statement(db.engine.dialect.name)
+        parameters = {"key": key, "amount": amount, "now": now, "expires_at": now + expiry}
         with db.engine.begin() as connection:
-            return int(connection.execute(statement).scalar_one())
+            return int(connection.execute(statement, parameters).scalar_one())
 
     def get(self, key: str) -> int:
         table = _counters()
@@ -198,6 +185,32 @@ def redis_reachable(url: str) -> bool:
             client.close()
     except redis.RedisError:
         return False
+
+
+@functools.cache
+def _increment_statement(dialect: str) -> sa.Executable:
+    """One atomic upsert: a new or expired window starts at `amount`, else adds to it.
+
+    Built once per database kind: every limited request runs it, and building it cost
+    more than running it.
+    """
+    table = _counters()
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    amount = sa.bindparam("amount", type_=sa.Integer)
+    expires_at = sa.bindparam("expires_at", type_=sa.Float)
+    expired = table.c.expires_at <= sa.bindparam("now", type_=sa.Float)
+    return (
+        insert(table)
+        .values(key=sa.bindparam("key"), hits=amount, expires_at=expires_at)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "hits": sa.case((expired, amount), else_=table.c.hits + amount),
+                "expires_at": sa.case((expired, expires_at), else_=table.c.expires_at),
+            },
+        )
+        .returning(table.c.hits)
+    )
 
 
 def _counters() -> sa.Table:

@@ -6,9 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from appeal.support import HTMX, form_data, sign, supporters, tallies
-from conftest import csrf_from
-from groups.helpers import service_data
 
 from campaign.appeal.models import Supporter
 from campaign.appeal.services import confirm_signature, recount_signature_tallies
@@ -18,6 +15,9 @@ from campaign.groups.services import approve_group, confirm_group_contact, regis
 from campaign.mail.models import OutboxMessage
 from campaign.models import utcnow
 from campaign.scheduler import run_due_jobs
+from tests.support.data import form_data, service_data
+from tests.support.reads import supporters, tallies
+from tests.support.web import HTMX, csrf_from, sign
 
 
 def close(runner, days: int) -> str:

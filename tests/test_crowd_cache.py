@@ -14,14 +14,14 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
-from conftest import csrf_from
 from flask import Flask, flash, render_template_string, request, template_rendered
 
 from campaign.appeal.models import Supporter
 from campaign.crowdcache import crowd_cached
 from campaign.extensions import db
-from tests.appeal.support import form_data
-from tests.counters.factories import confirm, sign
+from tests.support.data import form_data
+from tests.support.factories import confirm, sign
+from tests.support.web import csrf_from
 
 
 @contextmanager

@@ -6,12 +6,12 @@ import time
 import itsdangerous.timed
 import pytest
 import sqlalchemy as sa
-from appeal.support import form_data
-from conftest import csrf_from
 
 from campaign import create_app
 from campaign.appeal.models import Supporter
 from campaign.extensions import db, limiter
+from tests.support.data import form_data
+from tests.support.web import csrf_from
 
 
 @pytest.mark.parametrize("accept", [None, "*/*", "text/html,application/xhtml+xml,*/*;q=0.8"])

@@ -25,8 +25,6 @@ from pathlib import Path
 import pytest
 import redis
 import sqlalchemy as sa
-from appeal.support import form_data, link, supporters, tallies
-from conftest import csrf_from, free_port
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -36,6 +34,11 @@ from campaign.extensions import db, limiter
 from campaign.ratelimit import RateLimitCounter
 from campaign.scheduler import run_due_jobs
 from campaign.security import hash_ip
+from tests.support.data import form_data
+from tests.support.mail import link
+from tests.support.reads import supporters, tallies
+from tests.support.services import free_port
+from tests.support.web import csrf_from
 
 ROOM = "198.51.100.23"  # the venue's one public address
 TOKEN = "WzEsImFiY2RlZmdoIl0.Z0tK2A.u8Tn3Vq2Xy"  # the shape of a personal link's token

@@ -18,10 +18,7 @@ import itsdangerous.timed
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
-from appeal.support import link, sign, supporters
-from conftest import csrf_from, free_port
 from flask import Flask
-from groups.helpers import service_data
 from jinja2 import ChoiceLoader, DictLoader
 
 from campaign.appeal.services import MY_DATA_MAX_AGE
@@ -31,6 +28,11 @@ from campaign.groups.services import confirm_group_contact, register_group
 from campaign.mail.models import FAILED, QUEUED, SENT, OutboxMessage
 from campaign.mail.services import queue_email, send_due_messages
 from campaign.scheduler import run_due_jobs
+from tests.support.data import service_data
+from tests.support.mail import link
+from tests.support.reads import supporters
+from tests.support.services import free_port
+from tests.support.web import csrf_from, sign
 
 
 class StallingSmtp:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from appeal.support import sign, supporters
 from flask import Flask
 
 from campaign import create_app
@@ -17,6 +16,8 @@ from campaign.appeal.models import Supporter
 from campaign.extensions import db
 from campaign.models import utcnow
 from campaign.scheduler import JOBS, ScheduledJobState, run_due_jobs, scheduled_job
+from tests.support.reads import supporters
+from tests.support.web import sign
 
 HOUR = dt.timedelta(hours=1)
 T0 = dt.datetime(2026, 11, 30, 9, 0)

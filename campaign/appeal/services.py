@@ -7,6 +7,7 @@ so a change, its outbox e-mail and its tally adjustment land in one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
 import unicodedata
@@ -329,26 +330,48 @@ def _send_bulletin_confirmation(supporter: Supporter) -> None:
 # --- signing -------------------------------------------------------------------------
 
 
-def _insert_if_new(values: dict[str, Any]) -> int | None:
-    """Insert a supporter unless the canonical address exists; the new id, or None."""
+# Supporter columns a sign-up may set; the others keep their defaults.
+_SIGN_UP_COLUMNS = (
+    "created_at", "referral_code", "show_publicly", "bulletin_consent", "email",
+    "email_canonical", "first_name", "last_name", "postcode", "region", "country",
+    "labour_member", "trade_union", "reason", "referred_by", "source", "ip_hash",
+    "signed_at", "held_at",
+)  # fmt: skip
+
+
+@functools.cache
+def _insert_statement(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per database kind."""
+    insert: Any = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    table = Supporter.__table__
+    return (
+        insert(table)
+        .values({name: sa.bindparam(name) for name in _SIGN_UP_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["email_canonical"])
+        .returning(table.c.id)
+    )
+
+
+def _insert_if_new(values: dict[str, Any]) -> Supporter | None:
+    """Insert a supporter unless the canonical address exists; the new row, or None.
+
+    The row comes back as a detached Supporter (not in the session) built from what was
+    inserted, for composing its e-mail: loading it again would cost a sign-up a third of
+    its database time.
+    """
     # INSERT ... ON CONFLICT DO NOTHING is atomic on both databases: two people (or one
     # person twice) signing with one address at the same instant make one row, no error.
-    dialect = db.session.get_bind().dialect.name
-    insert: Any = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    row = {
-        "created_at": utcnow(),
-        "referral_code": new_referral_code(),
-        "show_publicly": False,
-        "bulletin_consent": False,
-        **values,
-    }
-    statement = (
-        insert(Supporter.__table__)
-        .values(**row)
-        .on_conflict_do_nothing(index_elements=["email_canonical"])
-        .returning(Supporter.__table__.c.id)
+    row = dict.fromkeys(_SIGN_UP_COLUMNS)
+    row.update(
+        created_at=utcnow(),
+        referral_code=new_referral_code(),
+        show_publicly=False,
+        bulletin_consent=False,
     )
-    return db.session.execute(statement).scalar_one_or_none()
+    row.update(values)
+    statement = _insert_statement(db.session.get_bind().dialect.name)
+    new_id = db.session.execute(statement, row).scalar_one_or_none()
+    return None if new_id is None else Supporter(id=new_id, **row)
 
 
 def _by_canonical(canonical: str) -> Supporter | None:
@@ -363,18 +386,27 @@ def _existing(canonical: str) -> Supporter:
     return supporter
 
 
+# Built once: every sign-up asks, and building the statement cost more than running it.
+_RECENT_FROM_CLIENT = sa.select(sa.func.count()).select_from(
+    sa.select(sa.literal(1))
+    .where(
+        Supporter.ip_hash == sa.bindparam("ip_hash"),
+        Supporter.created_at >= sa.bindparam("since"),
+    )
+    .limit(sa.bindparam("hold_after"))  # counting stops at the threshold, however big the flood
+    .subquery()
+)
+
+
 def _busy_client(ip_hash: str | None, hold_after: int | None) -> bool:
     """Whether this client address made `hold_after` sign-ups or more in the last hour."""
     if ip_hash is None or hold_after is None:
         return False
     since = utcnow() - dt.timedelta(hours=1)
-    recent = (
-        sa.select(sa.literal(1))
-        .where(Supporter.ip_hash == ip_hash, Supporter.created_at >= since)
-        .limit(hold_after)  # counting stops at the threshold, however big the flood
-        .subquery()
+    recent = db.session.scalar(
+        _RECENT_FROM_CLIENT, {"ip_hash": ip_hash, "since": since, "hold_after": hold_after}
     )
-    return (db.session.scalar(sa.select(sa.func.count()).select_from(recent)) or 0) >= hold_after
+    return (recent or 0) >= hold_after
 
 
 def sign_appeal(
@@ -393,7 +425,7 @@ def sign_appeal(
     address, canonical = normalise_email(details.email)
     region = region_for_postcode(details.postcode) if details.postcode else None
     country = details.country if not details.postcode else None
-    new_id = _insert_if_new(
+    supporter = _insert_if_new(
         {
             "email": address,
             "email_canonical": canonical,
@@ -414,8 +446,7 @@ def sign_appeal(
             "held_at": utcnow() if _busy_client(ip_hash, hold_after) else None,
         }
     )
-    if new_id is not None:
-        supporter = db.session.get_one(Supporter, new_id)
+    if supporter is not None:
         _send_signature_confirmation(supporter)
         return SignOutcome(supporter.referral_code, region, country)
 
@@ -492,7 +523,7 @@ def sign_as_subscriber(supporter: Supporter, details: SignatureDetails) -> bool:
 def subscribe_bulletin(email: str, ip_hash: str | None = None) -> None:
     """Start a bulletin subscription (pending until confirmed) without revealing a known address."""
     address, canonical = normalise_email(email)
-    new_id = _insert_if_new(
+    new = _insert_if_new(
         {
             "email": address,
             "email_canonical": canonical,
@@ -500,8 +531,8 @@ def subscribe_bulletin(email: str, ip_hash: str | None = None) -> None:
             "ip_hash": ip_hash,
         }
     )
-    if new_id is not None:
-        _send_bulletin_confirmation(db.session.get_one(Supporter, new_id))
+    if new is not None:
+        _send_bulletin_confirmation(new)
         return
     supporter = _existing(canonical)
     if recently_mailed(supporter.email):

@@ -1,9 +1,10 @@
 """Bad input of every kind: a clear message, a 4xx, never a 500, and no row changed."""
 
 import pytest
-from conftest import csrf_from
 
-from .support import HTMX, form_data, sign, snapshot
+from tests.support.data import form_data
+from tests.support.reads import snapshot
+from tests.support.web import HTMX, csrf_from, sign
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,10 @@
 """The bulletin sign-up: on the home and news pages, double opt-in, no enumeration."""
 
 import pytest
-from conftest import csrf_from
 
-from .support import link, only_message, snapshot, supporters
+from tests.support.mail import link, only_message
+from tests.support.reads import snapshot, supporters
+from tests.support.web import csrf_from
 
 BULLETIN_HTMX = {"HX-Request": "true", "HX-Target": "bulletin"}
 

@@ -3,15 +3,15 @@
 import datetime as dt
 
 import sqlalchemy as sa
-from conftest import csrf_from
 
 from campaign.appeal.models import Supporter
 from campaign.appeal.services import top_referrers
 from campaign.extensions import db
 from campaign.mail.models import OutboxMessage
 from campaign.models import utcnow
-
-from .support import link, only_message, sign, supporters, tallies, visible_text
+from tests.support.mail import link, only_message
+from tests.support.reads import supporters, tallies
+from tests.support.web import csrf_from, sign, visible_text
 
 
 def signed_and_confirmed(client, mailbox, deliver_mail, **overrides) -> str:

@@ -4,14 +4,14 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from conftest import csrf_from
 from itsdangerous import URLSafeTimedSerializer
 
 from campaign.extensions import db, mailer
 from campaign.mail.models import QUEUED, OutboxMessage
 from campaign.models import utcnow
-
-from .support import HTMX, link, only_message, sign, snapshot, supporters, tallies, visible_text
+from tests.support.mail import link, only_message
+from tests.support.reads import snapshot, supporters, tallies
+from tests.support.web import HTMX, csrf_from, sign, visible_text
 
 
 def confirm_link(mailbox, address="ada@example.org") -> str:

@@ -3,13 +3,13 @@
 import re
 
 import pytest
-from conftest import csrf_from
 
 from campaign import create_app
 from campaign.appeal.services import is_referral_code
 from campaign.extensions import limiter
-
-from .support import HTMX, form_data, sign, snapshot, supporters, visible_text
+from tests.support.data import form_data
+from tests.support.reads import snapshot, supporters
+from tests.support.web import HTMX, csrf_from, sign, visible_text
 
 
 def test_appeal_page_has_text_and_form(client, app):

@@ -18,41 +18,36 @@ A new browser test lives in tests/browser/ (so these fixtures apply) and is mark
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
-import tarfile
-import tempfile
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import MailBox, skip_or_fail
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from playwright.sync_api import expect
 
-from campaign.config import HTMX_VERSION
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
-CACHE = Path(__file__).resolve().parent.parent / ".cache"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-# How long one action or expectation may wait: local pages answer in milliseconds.
-TIMEOUT_MS = 5_000
+from campaign import create_app
+from campaign.extensions import db
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    TIMEOUT_MS,
+    BrowserLog,
+    LiveServer,
+    NewPage,
+    account_rows,
+    log_in,
+    npm_htmx,
+    reset_room,
+    serve,
+    watch,
+)
+from tests.support.factories import ADMIN_EMAIL, ORGANISER_EMAIL, PASSWORD
+from tests.support.mail import MailBox
+from tests.support.services import empty_all_tables, skip_or_fail
+from tests.support.web import app_settings
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -66,53 +61,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # --- htmx from the npm registry --------------------------------------------------------
 
 
-def npm_htmx(version: str = HTMX_VERSION) -> Path:
-    """The htmx.min.js of the npm package htmx.org@version, fetched once into tests/.cache."""
-    target = CACHE / f"htmx.org-{version}"
-    script = target / "package" / "dist" / "htmx.min.js"
-    if script.exists():
-        return script
-    npm = shutil.which("npm")
-    if npm is None:
-        skip_or_fail("npm is not installed: the browser tests take htmx from the npm registry")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
-        # Its own cache folder and no prompts, audits or notices: CI has no terminal and
-        # may have no writable home directory.
-        env = {
-            **os.environ,
-            "npm_config_cache": str(CACHE / "npm"),
-            "npm_config_update_notifier": "false",
-            "npm_config_fund": "false",
-            "npm_config_audit": "false",
-            "npm_config_yes": "true",
-            "npm_config_loglevel": "error",
-        }
-        result = subprocess.run(
-            [npm, "pack", f"htmx.org@{version}", "--pack-destination", tmp],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        tarballs = list(Path(tmp).glob("htmx.org-*.tgz"))
-        if result.returncode != 0 or not tarballs:
-            pytest.fail(f"npm pack htmx.org@{version} failed:\n{result.stdout}\n{result.stderr}")
-        unpacked = Path(tmp) / "unpacked"
-        with tarfile.open(tarballs[0]) as tar:
-            tar.extractall(unpacked, filter="data")
-        # A rename is atomic: a parallel run sees either no folder or a complete one.
-        try:
-            unpacked.rename(target)
-        except OSError:
-            if not script.exists():
-                raise
-    if not script.exists():
-        pytest.fail(f"htmx.org@{version} has no package/dist/htmx.min.js")
-    return script
-
-
 @pytest.fixture(scope="session")
 def htmx_source() -> bytes:
     """The bytes of the pinned htmx release, as the CDN would serve them."""
@@ -122,107 +70,14 @@ def htmx_source() -> bytes:
 # --- the site on a real port -----------------------------------------------------------
 
 
-@dataclass
-class LiveServer:
-    """The app served over HTTP on 127.0.0.1 for a browser."""
-
-    app: Flask
-    url: str
-    mailbox: MailBox
-    server: BaseWSGIServer
-
-    def deliver_mail(self) -> dict[str, int]:
-        """Send what the outbox holds to the test SMTP server, as `flask mail work` would."""
-        from campaign.mail.services import send_due_messages
-
-        with self.app.app_context():
-            return send_due_messages()
-
-
-def serve(app: Flask, mailbox: MailBox) -> Iterator[LiveServer]:
-    """Serve `app` on a free port in a thread; for fixtures of app variants."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    url = f"http://127.0.0.1:{server.server_port}"
-    # Links in pages and e-mails must point at this server.
-    app.config.update(SERVER_NAME=f"127.0.0.1:{server.server_port}", SITE_URL=url)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app=app, url=url, mailbox=mailbox, server=server)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
 @pytest.fixture
 def live_server(app: Flask, mailbox: MailBox) -> Iterator[LiveServer]:
     """The test app (fresh database, mail to `mailbox`) on a live port.
 
     A test that needs other settings changes `app.config` before the first request, or a
-    fixture of its own builds an app and calls `serve(app, mailbox)`.
+    fixture of its own builds an app and calls `serve(app, mailbox)` (tests.support.browser).
     """
     yield from serve(app, mailbox)
-
-
-# --- what a page reports ---------------------------------------------------------------
-
-
-@dataclass
-class BrowserLog:
-    """Problems the browser reported: console errors, CSP violations, failed requests."""
-
-    problems: list[str] = field(default_factory=list)
-
-    def add(self, kind: str, text: str) -> None:
-        self.problems.append(f"{kind}: {text}")
-
-    def expect(self, pattern: str) -> list[str]:
-        """Assert a problem matching `pattern` (a regex) was seen; forget the matches."""
-        matches = [p for p in self.problems if re.search(pattern, p, re.IGNORECASE)]
-        assert matches, f"expected a browser problem matching {pattern!r}, saw {self.problems}"
-        self.problems = [p for p in self.problems if p not in matches]
-        return matches
-
-    @property
-    def csp_violations(self) -> list[str]:
-        return [p for p in self.problems if "Content Security Policy" in p]
-
-    def assert_clean(self) -> None:
-        """No console error, CSP violation, page error or failed request so far."""
-        assert not self.problems, "the browser reported:\n" + "\n".join(self.problems)
-
-
-# Chromium logs every 4xx/5xx answer as a console error; the status is judged on the
-# response itself instead (a 404 page or a 422 form answer is often what a test wants).
-_HTTP_STATUS_MESSAGE = re.compile(r"^Failed to load resource: the server responded with a status")
-_SUBRESOURCES = {"stylesheet", "script", "image", "font", "media", "manifest"}
-
-
-def watch(context: Any, log: BrowserLog) -> None:
-    """Record into `log` everything in `context` that a user would see as broken."""
-
-    def on_console(message: Any) -> None:
-        text = message.text
-        if "Content Security Policy" in text:
-            log.add("CSP violation", text)
-        elif message.type == "error" and not _HTTP_STATUS_MESSAGE.match(text):
-            log.add("console error", f"{text} ({message.location.get('url', '')})")
-
-    def on_response(response: Any) -> None:
-        kind = response.request.resource_type
-        if response.status >= 500 or (response.status >= 400 and kind in _SUBRESOURCES):
-            log.add(f"HTTP {response.status}", f"{kind} {response.url}")
-
-    def on_request_failed(request: Any) -> None:
-        if "ERR_BLOCKED_BY_CLIENT" in (request.failure or ""):
-            return  # an outside request the route refused, recorded there
-        log.add("request failed", f"{request.url} ({request.failure})")
-
-    context.on("console", on_console)
-    context.on("weberror", lambda error: log.add("page error", str(error.error)))
-    context.on("response", on_response)
-    context.on("requestfailed", on_request_failed)
 
 
 # --- the browser -----------------------------------------------------------------------
@@ -251,9 +106,6 @@ def browser_log() -> Iterator[BrowserLog]:
     log = BrowserLog()
     yield log
     log.assert_clean()
-
-
-NewPage = Callable[..., Any]
 
 
 @pytest.fixture
@@ -312,3 +164,98 @@ def page(new_page: NewPage) -> Any:
 def page_without_js(new_page: NewPage) -> Any:
     """A desktop-sized page with JavaScript off: what the site must still do without htmx."""
     return new_page(java_script_enabled=False)
+
+
+# --- the organisers' room: one app, two accounts, two saved log-ins per module ------------
+#
+# argon2 makes each log-in deliberately slow, so a module of room tests shares one app and
+# live server: the two accounts are created once with `flask organisers create` and logged
+# in once through the form, and every test starts from their saved browser storage. Before
+# each test every table is emptied and the two account rows are put back as they were, so
+# the saved sessions stay valid and each test sees only its own data. A module of room
+# tests makes `room_live_server` its `live_server` and opens pages with `as_admin` or
+# `as_organiser`.
+
+
+@pytest.fixture(scope="module")
+def room_app(
+    database_url: str, smtp_server: MailBox, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
+    """The test app (as tests/conftest.py makes it) with an admin and an organiser account."""
+    app = create_app(
+        app_settings(database_url, smtp_server),
+        instance_path=str(tmp_path_factory.mktemp("organisers-instance")),
+    )
+    with app.app_context():
+        empty_all_tables()
+    runner = app.test_cli_runner()
+    for email, role, name in (
+        (ADMIN_EMAIL, "admin", "Alex Admin"),
+        (ORGANISER_EMAIL, "organiser", "Olu"),
+    ):
+        result = runner.invoke(
+            args=["organisers", "create", email, "--role", role, "--name", name],
+            input=f"{PASSWORD}\n{PASSWORD}\n",  # the password prompt, and its confirmation
+        )
+        assert result.exit_code == 0, result.output
+    yield app
+    with app.app_context():
+        db.session.remove()
+        empty_all_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def room_accounts(room_app: Flask) -> list[dict[str, Any]]:
+    """The two account rows as created (id and password hash make the session's identity)."""
+    return account_rows(room_app)
+
+
+@pytest.fixture(scope="module")
+def room_server(room_app: Flask, smtp_server: MailBox) -> Iterator[LiveServer]:
+    """The module's app on a live port."""
+    yield from serve(room_app, smtp_server)
+
+
+@pytest.fixture
+def room_live_server(room_server: LiveServer, room_accounts: list[dict[str, Any]]) -> LiveServer:
+    """The module's server, emptied of everything but the two accounts (as first created)."""
+    reset_room(room_server, room_accounts)
+    return room_server
+
+
+@pytest.fixture(scope="module")
+def room_sessions(
+    browser: Any, room_server: LiveServer, room_accounts: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Browser storage states of the admin and the organiser, each logged in once."""
+    # Log in on the accounts as first created: a test before this one may have logged out,
+    # which moves the account's session generation on, and each test's reset moves it back.
+    reset_room(room_server, room_accounts)
+    local = urlsplit(room_server.url).netloc
+    states = {}
+    for email in (ADMIN_EMAIL, ORGANISER_EMAIL):
+        context = browser.new_context(base_url=room_server.url, java_script_enabled=False)
+        context.route(lambda url: urlsplit(url).netloc != local, lambda route: route.abort())
+        page = context.new_page()
+        page.goto("/organisers/login")
+        log_in(page, email)
+        expect(page.locator("h1")).to_have_text("Dashboard")
+        states[email] = context.storage_state()
+        context.close()
+    # A log-in may find the accounts as an earlier test left them (a log-out moves the
+    # session generation on): what each test restores must be what these cookies name.
+    room_accounts[:] = account_rows(room_server.app)
+    return states
+
+
+@pytest.fixture
+def as_admin(new_page: NewPage, room_sessions: dict[str, Any]) -> NewPage:
+    """Open a page logged in as the admin (keyword arguments as for `new_page`)."""
+    return lambda **options: new_page(storage_state=room_sessions[ADMIN_EMAIL], **options)
+
+
+@pytest.fixture
+def as_organiser(new_page: NewPage, room_sessions: dict[str, Any]) -> NewPage:
+    """Open a page logged in as the organiser, who is not an admin."""
+    return lambda **options: new_page(storage_state=room_sessions[ORGANISER_EMAIL], **options)

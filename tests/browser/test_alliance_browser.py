@@ -2,32 +2,28 @@
 with the address kept, the same without JavaScript, revoking in place, a paper batch
 moving the public numbers."""
 
-# The room's fixtures (one app, saved log-ins) are imported from its module and then named
-# as test arguments, which pyflakes reads as redefinitions.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import datetime as dt
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from playwright.sync_api import expect
 
-from browser.test_organisers_browser import (  # noqa: F401 (the module's fixtures)
-    accounts,
-    as_admin,
-    live_server,
-    room,
-    room_app,
-    sessions,
-)
 from campaign.extensions import db
 from campaign.groups.affiliated import add_affiliated_group
 from campaign.groups.models import Group
 from campaign.models import utcnow
+from tests.support.browser import LiveServer
 
 LIST = "/organisers/groups/affiliated"
+
+
+@pytest.fixture
+def live_server(room_live_server: LiveServer) -> LiveServer:
+    """This module's pages are the organisers' room (tests/browser/conftest.py)."""
+    return room_live_server
 
 
 def affiliated(app, name: str, kind: str = "local-left-group", region: str = "yorkshire") -> int:

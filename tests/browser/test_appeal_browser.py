@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 import sqlalchemy as sa
-from conftest import MailBox
 from playwright.sync_api import expect
 
-from browser.conftest import DESKTOP, PHONE
 from campaign.appeal.models import Supporter
 from campaign.appeal.services import SignatureDetails, sign_appeal
 from campaign.extensions import db
+from tests.support.browser import DESKTOP, PHONE, fill_sign_form, shot
+from tests.support.mail import MailBox
 
 pytestmark = pytest.mark.browser
 
-SHOTS = os.environ.get("BROWSER_SCREENSHOTS")  # a folder: save what the pages look like
 SHARE_LINKS = ["WhatsApp", "Bluesky", "X", "Facebook", "E-mail"]
 
 
@@ -42,34 +39,11 @@ def someone_who_signed(live_server, email: str = "rosa@example.org") -> Supporte
     return supporter(live_server, email)
 
 
-def fill_sign_form(page, email: str = "ada@example.org", **values: str) -> None:
-    """Type a signature into the form by its labels, as a person would."""
-    answers = {
-        "First name": "Ada",
-        "Last name": "Lovelace",
-        "Your e-mail address": email,
-        "UK postcode": "sw1a1aa",
-        **values,
-    }
-    for label, value in answers.items():
-        page.get_by_label(label, exact=True).fill(value)
-    member = page.get_by_role("group", name="Are you a member of the Labour Party?")
-    member.get_by_label("No", exact=True).check()
-
-
 def mail_link(live_server, address: str, path: str) -> str:
     """The link containing `path` in the one message sent to `address`."""
     live_server.deliver_mail()
     [message] = live_server.mailbox.to(address)
     return next(link for link in MailBox.links(message) if path in link)
-
-
-def shot(page, name: str) -> None:
-    """Save a screenshot when BROWSER_SCREENSHOTS names a folder."""
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        width = page.viewport_size["width"]
-        page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True, caret="initial")
 
 
 def assert_share_links(panel, code: str) -> None:

@@ -8,25 +8,20 @@ from __future__ import annotations
 import re
 
 import pytest
-from argon2 import PasswordHasher
-from organisers.conftest import add_supporter
 from playwright.sync_api import expect
 
 from campaign.bulletins.services import send_due_bulletins
 from campaign.extensions import db
-from campaign.organisers import accounts
 from campaign.organisers.accounts import create_organiser
+from tests.support.factories import add_supporter
 
 ORGANISER = "organiser@campaign.example"
 PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def organiser(app, monkeypatch) -> str:
+def organiser(app, cheap_password_hashing) -> str:
     """An organiser account (argon2 at its smallest cost, as the room's tests use)."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", cheap)
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("dummy"))
     with app.app_context():
         create_organiser(ORGANISER, "Olive Organiser", "organiser", PASSWORD)
         for region in ("london", "london", "wales"):

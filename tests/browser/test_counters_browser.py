@@ -2,66 +2,28 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from groups.helpers import service_data
 from playwright.sync_api import expect
 
-from browser.conftest import DESKTOP, PHONE
-from campaign.appeal.models import Supporter
-from campaign.appeal.services import SignatureDetails, confirm_signature, sign_appeal
 from campaign.extensions import db
-from campaign.groups.services import approve_group, confirm_group_contact, register_group
+from tests.support.browser import DESKTOP, PHONE, SHOTS, shot
+from tests.support.factories import add_approved_group, add_campaign, add_signature
 
 pytestmark = pytest.mark.browser
 
-SHOTS = os.environ.get("BROWSER_SCREENSHOTS")  # a folder: save what the pages look like
 NARROW = {"width": 320, "height": 640}
 BAND = "How many have joined"  # the home page's counters region
-# Who has signed before a test starts: (first, last, postcode, shown on /numbers).
-SIGNERS = [
-    ("Rosa", "Luxemburg", "SW1A 1AA", True),
-    ("Tony", "Benn", "LS1 1AA", True),
-    ("Clement", "Attlee", "EH1 1AA", False),
-]
-
-
-# --- helpers ---------------------------------------------------------------------------
-
-
-def add_signature(first: str, last: str, postcode: str, shown: bool) -> None:
-    """Sign and confirm through the appeal's services, as the form and e-mailed link do."""
-    email = f"{first}.{last}@example.org".lower()
-    sign_appeal(
-        SignatureDetails(
-            email=email, first_name=first, last_name=last, postcode=postcode, show_publicly=shown
-        )
-    )
-    supporter = db.session.scalar(sa.select(Supporter).where(Supporter.email == email))
-    assert confirm_signature(supporter)
-
-
-def add_group(name: str, kind: str = "momentum-branch", region: str = "london") -> None:
-    """Register, confirm and approve a group through the groups services."""
-    contact = re.sub(r"\W", "", name).lower() + "@example.org"
-    group = register_group(service_data(name=name, kind=kind, region=region, contact_email=contact))
-    confirm_group_contact(group)
-    approve_group(group, by="organiser@example.org")
 
 
 @pytest.fixture
 def campaign(live_server) -> Any:
     """Three confirmed signatures (two shown publicly) and two approved groups, committed."""
     with live_server.app.app_context():
-        for signer in SIGNERS:
-            add_signature(*signer)
-        add_group("Camden Momentum")
-        add_group("Leeds Labour Left", kind="local-left-group", region="yorkshire")
+        add_campaign()
         db.session.commit()
     return live_server
 
@@ -74,14 +36,6 @@ def counter_texts(scope: Any) -> list[str]:
 def table_rows(table: Any) -> list[list[str]]:
     """The text of each cell of each row of a table, header row first."""
     return [row.locator("th, td").all_inner_texts() for row in table.get_by_role("row").all()]
-
-
-def shot(page: Any, name: str) -> None:
-    """Save a screenshot when BROWSER_SCREENSHOTS names a folder."""
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        width = page.viewport_size["width"]
-        page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True, caret="initial")
 
 
 def overflow(page: Any) -> tuple[int, list[str]]:
@@ -141,7 +95,7 @@ def test_counters_update_in_place_and_announce_the_change(new_page, campaign, br
 
     with campaign.app.app_context():
         add_signature("Ada", "Lovelace", "M1 1AA", True)
-        add_group("Salford Momentum", region="north-west")
+        add_approved_group("Salford Momentum", kind="momentum-branch", region="north-west")
         db.session.commit()
 
     # Read the band the moment the announcement arrives: the next poll clears it again.

@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from browser.test_appeal_browser import fill_sign_form
 from campaign.appeal.models import Supporter
 from campaign.extensions import db, limiter
+from tests.support.browser import fill_sign_form
 
 pytestmark = pytest.mark.browser
 

@@ -2,48 +2,31 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
-from conftest import MailBox
 from playwright.sync_api import expect
 
-from browser.conftest import PHONE
-from campaign.events.models import GOING, Event, Rsvp
+from campaign.events.models import GOING, Rsvp
 from campaign.extensions import db
-from campaign.models import utcnow
+from tests.support.browser import PHONE, shot
+from tests.support.factories import add_event
+from tests.support.mail import MailBox
 
 pytestmark = pytest.mark.browser
-SHOTS = os.environ.get("BROWSER_SCREENSHOTS")  # a folder: save what the pages look like
-
-
-def shot(page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        width = page.viewport_size["width"]
-        page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True, caret="initial")
 
 
 def an_event(live_server, **values) -> str:
-    start = utcnow().replace(microsecond=0) + dt.timedelta(days=5)
-    columns = dict(
-        slug="networking-meeting",
-        title="Networking meeting",
-        kind="national",
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=2),
-        venue="Conway Hall, London",
-        agenda="1. Welcome\n2. **The constitution**",
-        capacity=100,
-    )
-    columns.update(values)
+    """The "Networking meeting" (its agenda with a bold line), committed; its slug."""
+    fields = {
+        "slug": "networking-meeting",
+        "title": "Networking meeting",
+        "agenda": "1. Welcome\n2. **The constitution**",
+        **values,
+    }
     with live_server.app.app_context():
-        db.session.add(Event(**columns))
+        slug = add_event(**fields).slug
         db.session.commit()
-    return str(columns["slug"])
+    return slug
 
 
 def statuses(live_server) -> list[str]:

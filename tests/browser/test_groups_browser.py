@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import MailBox
-from groups.helpers import service_data
 from playwright.sync_api import expect
 
-from browser.conftest import DESKTOP, PHONE
 from campaign.extensions import db
 from campaign.groups.models import APPROVED, CONFIRMED, SUBMITTED, WITHDRAWN, Group
 from campaign.groups.services import (
     approve_group,
-    confirm_group_contact,
     confirm_url,
     register_group,
     union_fee_pounds,
 )
+from tests.support.browser import DESKTOP, PHONE, shot
+from tests.support.data import service_data
+from tests.support.factories import add_approved_group
+from tests.support.mail import MailBox
 
 pytestmark = pytest.mark.browser
 
 ORGANISER = "organiser@example.org"
-SHOTS = os.environ.get("BROWSER_SCREENSHOTS")  # a folder: save what the pages look like
 
 # What a union secretary types into the affiliation form, by the label of each field.
 UNION = {
@@ -82,24 +79,14 @@ def group_named(app, name: str) -> Group | None:
 
 def approved_group(app, name: str, **overrides: Any) -> int:
     """A group registered, confirmed and approved through the services."""
-    overrides.setdefault("contact_email", re.sub(r"\W", "", name).lower() + "@example.org")
     with app.app_context():
-        group = register_group(service_data(name=name, **overrides))
-        confirm_group_contact(group)
-        approve_group(group, by=ORGANISER)
+        group_id = add_approved_group(name, **overrides).id
         db.session.commit()
-        return group.id
+        return group_id
 
 
 def card_names(page: Any) -> list[str]:
     return page.locator(".group-card__name").all_inner_texts()
-
-
-def screenshot(page: Any, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        width = page.viewport_size["width"]
-        page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
 
 
 # --- affiliating ------------------------------------------------------------------------
@@ -128,7 +115,7 @@ def test_a_union_affiliates_confirms_by_email_and_is_listed_once_approved(
     expect(page.get_by_role("button", name="Send our affiliation")).to_have_count(0)
     assert same_document(page), "htmx swapped the thanks in; the page did not reload"
     expect(page).to_have_url(live_server.url + "/groups/affiliate")
-    screenshot(page, "thanks-panel")
+    shot(page, "thanks-panel")
 
     live_server.deliver_mail()
     [mail] = mailbox.to(UNION["Contact e-mail"])
@@ -148,7 +135,7 @@ def test_a_union_affiliates_confirms_by_email_and_is_listed_once_approved(
     expect(page.get_by_role("heading", level=1)).to_have_text("Your affiliation is confirmed")
     expect(confirm).to_have_count(0)
     assert group_named(app, UNION["Name of the group"]).status == CONFIRMED
-    screenshot(page, "confirmed")
+    shot(page, "confirmed")
 
     with app.app_context():
         approve_group(db.session.get(Group, group.id), by=ORGANISER)
@@ -177,7 +164,7 @@ def test_errors_with_javascript_show_beside_the_fields_and_keep_what_was_typed(p
     expect(summary).to_be_visible()
     expect(summary).to_be_focused()  # announced, and scrolled to from the button
     expect(summary.get_by_role("link")).to_have_count(2)
-    screenshot(page, "errors")
+    shot(page, "errors")
     website = page.get_by_label("Website", exact=True)
     email = page.get_by_label("Contact e-mail", exact=True)
     expect(website).to_have_attribute("aria-invalid", "true")
@@ -236,7 +223,7 @@ def test_a_withdraw_link_from_an_email_takes_the_group_out_of_the_directory(
     expect(page.get_by_role("heading", level=1)).to_have_text("Withdraw your group's affiliation")
     expect(page.get_by_text("leaves the public directory")).to_be_visible()
     assert group_named(app, "Hackney Momentum").status == APPROVED
-    screenshot(page, "withdraw")
+    shot(page, "withdraw")
     page.get_by_role("button", name="Withdraw our affiliation").click()
     expect(page.get_by_text("Hackney Momentum has withdrawn its affiliation")).to_be_visible()
     assert group_named(app, "Hackney Momentum").status == WITHDRAWN
@@ -357,4 +344,4 @@ def test_group_pages_fit_the_screen(new_page, live_server, directory, size):
             size["width"],
         )
         assert width <= size["width"], f"{path} is {width}px wide; too wide: {wide}"
-        screenshot(page, name)
+        shot(page, name)

@@ -4,8 +4,6 @@ every width (BROWSER_SCREENSHOTS names the folder) to be looked at."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +12,11 @@ from playwright.sync_api import expect
 from campaign.counters.countlog import take_snapshot
 from campaign.extensions import db
 from campaign.organisers.accounts import create_organiser
-from tests.browser.test_counters_browser import SIGNERS, add_group, add_signature
+from tests.support.browser import log_in, shot
+from tests.support.factories import add_campaign
 
 pytestmark = pytest.mark.browser
 
-SHOTS = os.environ.get("BROWSER_SCREENSHOTS")
 WIDTHS = [320, 390, 768, 1024, 1440]
 PAGES = {
     "home": "/",
@@ -53,10 +51,7 @@ HEADER = """() => {
 @pytest.fixture
 def campaign(live_server) -> Any:
     with live_server.app.app_context():
-        for signer in SIGNERS:
-            add_signature(*signer)
-        add_group("Camden Momentum")
-        add_group("Leeds Labour Left", kind="local-left-group", region="yorkshire")
+        add_campaign()
         db.session.commit()
         take_snapshot()
     return live_server
@@ -103,9 +98,7 @@ def test_every_main_page_fits_its_window(new_page, campaign, width):
         assert response.status == 200, path
         scroll_width = page.evaluate("document.documentElement.scrollWidth")
         assert scroll_width <= width, f"{path} is {scroll_width}px wide at {width}px"
-        if SHOTS:
-            Path(SHOTS).mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True, caret="initial")
+        shot(page, name)
 
 
 @pytest.mark.parametrize("width", [390, 1024])
@@ -129,14 +122,11 @@ def test_organisers_have_their_own_header(new_page, campaign, width):
         db.session.commit()
     page = new_page(viewport={"width": width, "height": 900})
     page.goto("/organisers/login")
-    page.get_by_label("E-mail address").fill("look@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, "look@example.org", PASSWORD)
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     header = page.locator(".site-header")
     expect(header.get_by_text("Organisers' room")).to_be_visible()
     expect(header.get_by_role("link", name="Sign the appeal")).to_have_count(0)
     expect(header.get_by_role("link", name="Public site")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    if SHOTS:
-        page.screenshot(path=f"{SHOTS}/organisers-dashboard-{width}.png", full_page=True)
+    shot(page, "organisers-dashboard")

@@ -1,11 +1,8 @@
 """The organisers' room in a real Chromium: log-in, dashboard, the affiliations queue,
 supporters, export and the audit log, as an organiser sees them.
 
-The module shares one app and live server: the two accounts are created once with
-`flask organisers create` and logged in once through the form, and every test starts
-from their saved browser storage (argon2 makes each log-in deliberately slow). Before
-each test every table is emptied and the two account rows are put back as they were,
-so the saved sessions stay valid and each test sees only its own data.
+The module shares one app and live server with two accounts logged in once, emptied of
+everything else before each test: the organisers' room fixtures of tests/browser/conftest.py.
 """
 
 from __future__ import annotations
@@ -13,32 +10,26 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
-import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
-from conftest import MailBox, empty_all_tables
 from flask import Flask
 from playwright.sync_api import expect
 
-from browser.conftest import DESKTOP, PHONE, LiveServer, NewPage, serve
-from campaign import create_app
 from campaign.appeal.models import Supporter
 from campaign.extensions import db
 from campaign.groups.models import Group
 from campaign.groups.services import approve_group, confirm_group_contact, register_group
 from campaign.models import utcnow
-from campaign.organisers.models import AuditRecord, Organiser
+from campaign.organisers.models import AuditRecord
 from campaign.wording import counted
+from tests.support.browser import DESKTOP, PHONE, LiveServer, log_in, shot
+from tests.support.factories import ADMIN_EMAIL, ORGANISER_EMAIL
 
-PASSWORD = "correct horse battery staple"
-ADMIN = "admin@campaign.example"
-ORGANISER = "organiser@campaign.example"
 # SPEC section 8: the columns a mailing tool imports, in this order.
 SPEC_COLUMNS = [
     "email",
@@ -54,119 +45,13 @@ SPEC_COLUMNS = [
     "confirmed_at",
     "referral_source",
 ]
-SHOTS = os.environ.get("BROWSER_SCREENSHOTS")  # a folder: save what the pages look like
 _numbers = itertools.count(1)
 
 
-# --- one app, two accounts, two saved sessions for the whole module ----------------------
-
-
-@pytest.fixture(scope="module")
-def room_app(
-    database_url: str, smtp_server: MailBox, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Flask]:
-    """The test app (as tests/conftest.py makes it) with an admin and an organiser account."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "MAIL_TRANSPORT": "smtp",
-            "MAIL_SERVER": smtp_server.host,
-            "MAIL_PORT": smtp_server.port,
-            "MAIL_SEND_INLINE": False,
-            "RATELIMIT_ENABLED": False,
-        },
-        instance_path=str(tmp_path_factory.mktemp("organisers-instance")),
-    )
-    with app.app_context():
-        empty_all_tables()
-    runner = app.test_cli_runner()
-    for email, role, name in ((ADMIN, "admin", "Alex Admin"), (ORGANISER, "organiser", "Olu")):
-        result = runner.invoke(
-            args=["organisers", "create", email, "--role", role, "--name", name],
-            input=f"{PASSWORD}\n{PASSWORD}\n",  # the password prompt, and its confirmation
-        )
-        assert result.exit_code == 0, result.output
-    yield app
-    with app.app_context():
-        db.session.remove()
-        empty_all_tables()
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def accounts(room_app: Flask) -> list[dict[str, Any]]:
-    """The two account rows as created (id and password hash make the session's identity)."""
-    with room_app.app_context():
-        return [dict(row) for row in db.session.execute(sa.select(Organiser.__table__)).mappings()]
-
-
-@pytest.fixture(scope="module")
-def room(room_app: Flask, smtp_server: MailBox) -> Iterator[LiveServer]:
-    """The module's app on a live port."""
-    yield from serve(room_app, smtp_server)
-
-
-def reset_room(room: LiveServer, accounts: list[dict[str, Any]]) -> None:
-    """Empty everything but the two accounts, restored as first created (session
-    generation included, so the saved log-ins below stay valid)."""
-    with room.app.app_context():
-        empty_all_tables()
-        db.session.execute(sa.insert(Organiser), accounts)
-        db.session.commit()
-
-
 @pytest.fixture
-def live_server(room: LiveServer, accounts: list[dict[str, Any]]) -> LiveServer:
-    """The module's server, emptied of everything but the two accounts (as first created)."""
-    reset_room(room, accounts)
-    return room
-
-
-def log_in(page: Any, email: str, password: str = PASSWORD) -> None:
-    """Fill in and send the log-in form on the page that shows it."""
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-
-
-@pytest.fixture(scope="module")
-def sessions(browser: Any, room: LiveServer, accounts: list[dict[str, Any]]) -> dict[str, Any]:
-    """Browser storage states of the admin and the organiser, each logged in once."""
-    # Log in on the accounts as first created: a test before this one may have logged out,
-    # which moves the account's session generation on, and each test's reset moves it back.
-    reset_room(room, accounts)
-    local = urlsplit(room.url).netloc
-    states = {}
-    for email in (ADMIN, ORGANISER):
-        context = browser.new_context(base_url=room.url, java_script_enabled=False)
-        context.route(lambda url: urlsplit(url).netloc != local, lambda route: route.abort())
-        page = context.new_page()
-        page.goto("/organisers/login")
-        log_in(page, email)
-        expect(page.locator("h1")).to_have_text("Dashboard")
-        states[email] = context.storage_state()
-        context.close()
-    # A log-in may find the accounts as an earlier test left them (a log-out moves the
-    # session generation on): what each test restores must be what these cookies name.
-    with room.app.app_context():
-        accounts[:] = [
-            dict(row) for row in db.session.execute(sa.select(Organiser.__table__)).mappings()
-        ]
-    return states
-
-
-@pytest.fixture
-def as_admin(new_page: NewPage, sessions: dict[str, Any]) -> NewPage:
-    """Open a page logged in as the admin (keyword arguments as for `new_page`)."""
-    return lambda **options: new_page(storage_state=sessions[ADMIN], **options)
-
-
-@pytest.fixture
-def as_organiser(new_page: NewPage, sessions: dict[str, Any]) -> NewPage:
-    """Open a page logged in as the organiser, who is not an admin."""
-    return lambda **options: new_page(storage_state=sessions[ORGANISER], **options)
+def live_server(room_live_server: LiveServer) -> LiveServer:
+    """This module's pages are the organisers' room (tests/browser/conftest.py)."""
+    return room_live_server
 
 
 # --- test data, made through the real services and commands ----------------------------
@@ -237,15 +122,6 @@ def audit_actions(app: Flask) -> list[tuple[str, str, str | None, dict]]:
         return [(r.action, r.actor, r.target, r.details) for r in records]
 
 
-def shot(page: Any, name: str) -> None:
-    """Save a full-page screenshot when BROWSER_SCREENSHOTS names a folder."""
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        # caret="initial": hiding the caret would inject a style, which the CSP refuses.
-        path = f"{SHOTS}/{name}-{page.viewport_size['width']}.png"
-        page.screenshot(path=path, full_page=True, caret="initial")
-
-
 def no_horizontal_overflow(page: Any) -> None:
     """Assert the page is no wider than the window (a table may scroll inside its wrapper)."""
     width = page.viewport_size["width"]
@@ -284,13 +160,13 @@ def test_log_in_see_the_dashboard_and_log_out(page, live_server, tmp_path):
     expect(page.get_by_text("Please log in to see that page.")).to_be_visible()
     page.wait_for_function("window.htmx !== undefined")
 
-    log_in(page, ADMIN, "not the right password")
+    log_in(page, ADMIN_EMAIL, "not the right password")
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("That e-mail address and password do not match an account.")
     expect(page.locator("h1")).to_have_text("Organisers' log-in")
-    expect(page.get_by_label("E-mail address")).to_have_value(ADMIN)
+    expect(page.get_by_label("E-mail address")).to_have_value(ADMIN_EMAIL)
 
-    log_in(page, ADMIN)
+    log_in(page, ADMIN_EMAIL)
     expect(page).to_have_url(live_server.url + "/organisers/")
     expect(page.locator("h1")).to_have_text("Dashboard")
     tiles = page.locator(".stat-tiles li")
@@ -328,7 +204,7 @@ def test_log_in_see_the_dashboard_and_log_out(page, live_server, tmp_path):
 
     actions = [(a, actor) for a, actor, _, _ in audit_actions(live_server.app)]
     assert ("login.failed", "anonymous") in actions
-    assert ("login", ADMIN) in actions and ("logout", ADMIN) in actions
+    assert ("login", ADMIN_EMAIL) in actions and ("logout", ADMIN_EMAIL) in actions
 
 
 # --- 2. the affiliations queue ------------------------------------------------------------
@@ -344,7 +220,7 @@ def test_queue_approve_reject_and_fee_in_place(as_admin, live_server):
     bristol = affiliate(app, "Bristol Left Forum", region="south-west")
     union = affiliate(app, "Bakers Union", kind="trade-union", region="national")
     with app.app_context():
-        approve_group(db.session.get(Group, union), by=ADMIN)
+        approve_group(db.session.get(Group, union), by=ADMIN_EMAIL)
         db.session.commit()
     waiting_union = affiliate(app, "Nurses Union", kind="trade-union", region="national")
 
@@ -366,7 +242,7 @@ def test_queue_approve_reject_and_fee_in_place(as_admin, live_server):
         row_of(page, leeds).get_by_role("button", name="Approve").click()
     assert answer.value.status == 200
     assert answer.value.request.headers.get("hx-request") == "true"
-    expect(row_of(page, leeds).locator(".status")).to_have_text(f"Approved by {ADMIN}")
+    expect(row_of(page, leeds).locator(".status")).to_have_text(f"Approved by {ADMIN_EMAIL}")
     expect(row_of(page, leeds).get_by_role("status")).to_have_text("Leeds Labour Left is approved.")
     expect(row_of(page, leeds).get_by_role("button", name="Approve")).to_have_count(0)
     assert page.evaluate(
@@ -389,7 +265,7 @@ def test_queue_approve_reject_and_fee_in_place(as_admin, live_server):
     shot(page, "queue-reject-error")
     reason.fill("The group has not decided to affiliate at a meeting.")
     bristol_row.get_by_role("button", name="Reject").click()
-    expect(bristol_row.locator(".status")).to_have_text(f"Rejected by {ADMIN}")
+    expect(bristol_row.locator(".status")).to_have_text(f"Rejected by {ADMIN_EMAIL}")
     expect(bristol_row).to_contain_text(
         "Reason: The group has not decided to affiliate at a meeting."
     )
@@ -427,7 +303,7 @@ def test_queue_approve_reject_and_fee_in_place(as_admin, live_server):
     ):
         entry = log.get_by_role("row").filter(has_text=action)
         expect(entry).to_have_count(1)
-        expect(entry).to_contain_text(ADMIN)
+        expect(entry).to_contain_text(ADMIN_EMAIL)
         expect(entry).to_contain_text(target)
         expect(entry).to_contain_text(detail)
 
@@ -541,7 +417,7 @@ def test_supporters_search_filter_pages_and_erase(as_admin, live_server, tmp_pat
         assert db.session.scalar(gone) is None
     erased = [r for r in audit_actions(live_server.app) if r[0] == "supporter.erased"]
     assert [(actor, details["reason"]) for _, actor, _, details in erased] == [
-        (ADMIN, "Erasure request SAR-42")
+        (ADMIN_EMAIL, "Erasure request SAR-42")
     ]
 
 
@@ -591,7 +467,7 @@ def test_export_downloads_the_csv_and_is_audited(
         admin.locator("table.audit tbody").get_by_role("row").filter(has_text="Supporters exported")
     )
     expect(entry).to_have_count(1)
-    expect(entry).to_contain_text(ORGANISER)
+    expect(entry).to_contain_text(ORGANISER_EMAIL)
     expect(entry).to_contain_text(download.suggested_filename)
     expect(entry).to_contain_text(f"rows: {len(consented)}")
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from browser.conftest import DESKTOP, PHONE
 from campaign.content import current_content
+from tests.support.browser import DESKTOP, PHONE, shot
 
 pytestmark = pytest.mark.browser
 
@@ -155,9 +153,6 @@ def test_keyboard_focus_is_visible(page):
     assert style[0] != "none" and style[1] != "0px", style
 
 
-SHOTS = os.environ.get("BROWSER_SCREENSHOTS")  # a folder: save what the pages look like
-
-
 @pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_pages_fit_phone_and_desktop(new_page, newest_post, size):
     page = new_page(viewport=size)
@@ -165,10 +160,7 @@ def test_pages_fit_phone_and_desktop(new_page, newest_post, size):
         page.goto(resolve(path, newest_post))
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= size["width"], f"{path} overflows at {size['width']}px"
-        if SHOTS:
-            name = path.strip("/").replace("/", "-").replace("{post}", "post") or "home"
-            Path(SHOTS).mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=f"{SHOTS}/{name}-{size['width']}.png", full_page=True)
+        shot(page, path.strip("/").replace("/", "-").replace("{post}", "post") or "home")
 
 
 def test_the_watcher_reports_csp_violations(app, page, browser_log):

@@ -17,8 +17,9 @@ from campaign.bulletins.models import SENT, Bulletin, BulletinDelivery
 from campaign.bulletins.services import send_due_bulletins
 from campaign.extensions import db
 from campaign.mail.models import OutboxMessage
-
-from .conftest import add_supporter, bulletin_row, deliveries, send_now, write_bulletin
+from tests.support.factories import add_supporter
+from tests.support.reads import bulletin_row, deliveries
+from tests.support.web import send_now, write_bulletin
 
 PROJECT = Path(__file__).resolve().parents[2]
 AUDIENCE, BATCH = 3000, 1000

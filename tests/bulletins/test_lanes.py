@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from appeal.support import sign as sign_appeal
 
 from campaign.extensions import db
 from campaign.mail.models import BULK, PRIORITY, QUEUED, SENT, OutboxMessage
 from campaign.mail.services import send_due_messages
 from campaign.models import utcnow
+from tests.support.web import sign as sign_appeal
 
 
 def queue_bulk(app, n: int) -> None:

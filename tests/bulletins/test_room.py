@@ -6,24 +6,15 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-from conftest import csrf_from
 
 from campaign.bulletins.models import Bulletin
 from campaign.extensions import db
 from campaign.mail.models import OutboxMessage
-
-from .conftest import (
-    BODY,
-    bulletin_row,
-    count,
-    log_in,
-    make_organiser,
-    outbox,
-    run_sender,
-    send_now,
-    subscribers,
-    write_bulletin,
-)
+from tests.support.data import BULLETIN_BODY
+from tests.support.factories import make_organiser, subscribers
+from tests.support.mail import run_sender
+from tests.support.reads import bulletin_row, count, outbox_count
+from tests.support.web import csrf_from, log_in, send_now, write_bulletin
 
 HTMX = {"HX-Request": "true"}
 
@@ -52,7 +43,12 @@ def test_sending_is_closed_to_visitors(app, client):
 
 def post_new(room, headers=None, **fields):
     page = room.get("/organisers/bulletins/new")
-    data = {"subject": "Weekly", "body": BODY, "csrf_token": csrf_from(page.text), "action": "save"}
+    data = {
+        "subject": "Weekly",
+        "body": BULLETIN_BODY,
+        "csrf_token": csrf_from(page.text),
+        "action": "save",
+    }
     data.update(fields)
     return room.post("/organisers/bulletins/new", data=data, headers=headers or {})
 
@@ -81,7 +77,7 @@ def test_bad_drafts_are_refused_with_a_message_and_nothing_stored(app, room, fie
     fragment = post_new(room, headers=HTMX, **fields)
     assert fragment.status_code == 422 and message in fragment.text
     assert "<html" not in fragment.text and 'id="bulletin-form"' in fragment.text
-    assert bulletins(app) == 0 and outbox(app) == 0
+    assert bulletins(app) == 0 and outbox_count(app) == 0
 
 
 def test_five_megabytes_is_refused(app, room):
@@ -107,7 +103,7 @@ def test_an_empty_audience_is_refused_and_nothing_sent(app, room, mailbox):
     assert "Nobody is in this audience" in fragment.text
     assert bulletin_row(app, bulletin_id).status == "draft"
     run_sender(app)
-    assert mailbox.messages == [] and outbox(app) == 0
+    assert mailbox.messages == [] and outbox_count(app) == 0
 
 
 @pytest.mark.parametrize(

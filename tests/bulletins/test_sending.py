@@ -6,7 +6,6 @@ import datetime as dt
 import re
 
 import sqlalchemy as sa
-from conftest import csrf_from
 
 from campaign.appeal.models import Supporter
 from campaign.appeal.services import erase_supporter, unsubscribe_url
@@ -18,16 +17,10 @@ from campaign.models import utcnow
 from campaign.organisers.models import AuditRecord
 from campaign.scheduler import JOBS, run_due_jobs
 from campaign.urls import external_url
-
-from .conftest import (
-    add_supporter,
-    bulletin_row,
-    deliveries,
-    run_sender,
-    send_now,
-    subscribers,
-    write_bulletin,
-)
+from tests.support.factories import add_supporter, subscribers
+from tests.support.mail import run_sender
+from tests.support.reads import bulletin_row, deliveries
+from tests.support.web import csrf_from, send_now, write_bulletin
 
 
 def recipients(mailbox) -> list[str]:

@@ -8,8 +8,7 @@ from referencing.jsonschema import DRAFT202012
 
 from campaign.extensions import db
 from campaign.groups.models import GROUP_KINDS
-
-from .factories import approve, group, signed, withdraw
+from tests.support.factories import approve, group, signed, withdraw
 
 
 @pytest.fixture

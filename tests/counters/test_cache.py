@@ -10,8 +10,7 @@ from campaign import create_app
 from campaign.counters.services import current_counts
 from campaign.extensions import db
 from campaign.tally import Tally, adjust_tallies
-
-from .factories import signed
+from tests.support.factories import signed
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ import sqlalchemy as sa
 from campaign.counters.services import current_counts
 from campaign.extensions import db
 from campaign.tally import Tally, adjust_tallies, read_tallies
-
-from .factories import approve, group, sign, signed
+from tests.support.factories import approve, group, sign, signed
 
 
 def make_rows(app):

@@ -5,8 +5,7 @@ import datetime as dt
 from campaign.counters.services import current_counts
 from campaign.extensions import db
 from campaign.tally import adjust_tallies
-
-from .factories import approve, confirm, erase, group, sign, signed, withdraw
+from tests.support.factories import approve, confirm, erase, group, sign, signed, withdraw
 
 
 def kind_count(counts, kind):

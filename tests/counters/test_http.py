@@ -5,8 +5,7 @@ import re
 import pytest
 
 from campaign.extensions import db
-
-from .factories import approve, group, signed
+from tests.support.factories import approve, group, signed
 
 CROWD_PATHS = ["/partials/counters", "/api/stats.json"]
 

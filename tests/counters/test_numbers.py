@@ -5,8 +5,7 @@ import re
 
 from campaign.extensions import db
 from campaign.models import utcnow
-
-from .factories import approve, group, signed
+from tests.support.factories import approve, group, signed
 
 
 def test_numbers_page_has_accessible_charts_and_tables(app, client):

@@ -13,8 +13,7 @@ from campaign.appeal.services import (
 )
 from campaign.extensions import db
 from campaign.groups.services import approve_group, withdraw_group
-
-from .factories import group
+from tests.support.factories import group
 
 
 def shown(client) -> int:

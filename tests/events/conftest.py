@@ -1,4 +1,8 @@
-"""Fixtures for the events: organisers of each role, an affiliated group, cheap hashing."""
+"""Fixtures for the events tests: every test hashes passwords cheaply (organisers log in).
+
+The helpers these tests share are in tests/support/; `admin_client`, `organiser_client`
+and `room` are in tests/conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,5 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """argon2 with its smallest cost: the same algorithm, without 0.4 s per hash in tests."""
-    from argon2 import PasswordHasher
-
-    from campaign.organisers import accounts
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", cheap)
-    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("dummy"))
+def _cheap_hashing(cheap_password_hashing: None) -> None:
+    """argon2 at its smallest cost for every test here (tests/conftest.py)."""

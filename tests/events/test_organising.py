@@ -19,8 +19,9 @@ from campaign.events.services import (
 from campaign.extensions import db
 from campaign.models import utcnow
 from campaign.organisers.models import AuditRecord
-
-from .helpers import add_event, add_group, csrf, form_of_event, organiser_client
+from tests.support.data import form_of_event
+from tests.support.factories import add_event, add_group
+from tests.support.web import csrf_from, logged_in_client
 
 
 def events_in_db(app) -> list[Event]:
@@ -31,8 +32,8 @@ def events_in_db(app) -> list[Event]:
 
 
 def test_an_organiser_publishes_an_event_that_the_public_sees(app, client):
-    organiser = organiser_client(app, "organiser")
-    token = csrf(organiser.get("/organisers/events/new").text)
+    organiser = logged_in_client(app, "organiser")
+    token = csrf_from(organiser.get("/organisers/events/new").text)
     response = organiser.post("/organisers/events/new", data=form_of_event(token))
     assert response.status_code == 303
     [event] = events_in_db(app)
@@ -64,8 +65,8 @@ def test_an_organiser_publishes_an_event_that_the_public_sees(app, client):
     ],
 )
 def test_bad_events_are_refused_with_a_message_and_nothing_stored(app, change, message):
-    organiser = organiser_client(app, "organiser")
-    token = csrf(organiser.get("/organisers/events/new").text)
+    organiser = logged_in_client(app, "organiser")
+    token = csrf_from(organiser.get("/organisers/events/new").text)
     data = form_of_event(token, **change)
     if "ends_at" in change:  # an end before the start
         start = dt.datetime.strptime(data["starts_at"], "%Y-%m-%dT%H:%M")
@@ -78,8 +79,8 @@ def test_bad_events_are_refused_with_a_message_and_nothing_stored(app, change, m
 
 
 def test_an_event_in_the_past_is_refused(app):
-    organiser = organiser_client(app, "organiser")
-    token = csrf(organiser.get("/organisers/events/new").text)
+    organiser = logged_in_client(app, "organiser")
+    token = csrf_from(organiser.get("/organisers/events/new").text)
     data = form_of_event(token, starts_at="2024-05-01T18:00", ends_at="2024-05-01T20:00")
     response = organiser.post("/organisers/events/new", data=data)
     assert response.status_code == 409
@@ -92,8 +93,8 @@ def test_an_unapproved_group_cannot_host(app):
         group = add_group(status="confirmed")
         db.session.commit()
         group_id = group.id
-    organiser = organiser_client(app, "organiser")
-    token = csrf(organiser.get("/organisers/events/new").text)
+    organiser = logged_in_client(app, "organiser")
+    token = csrf_from(organiser.get("/organisers/events/new").text)
     response = organiser.post(
         "/organisers/events/new", data=form_of_event(token, group_id=str(group_id))
     )
@@ -102,8 +103,8 @@ def test_an_unapproved_group_cannot_host(app):
 
 
 def test_the_calendar_file_parses_and_keeps_its_uid_across_edits(app, client):
-    organiser = organiser_client(app, "organiser")
-    token = csrf(organiser.get("/organisers/events/new").text)
+    organiser = logged_in_client(app, "organiser")
+    token = csrf_from(organiser.get("/organisers/events/new").text)
     organiser.post("/organisers/events/new", data=form_of_event(token))
     [event] = events_in_db(app)
     first = icalendar.Calendar.from_ical(client.get(f"/events/{event.slug}.ics").data)
@@ -115,7 +116,7 @@ def test_the_calendar_file_parses_and_keeps_its_uid_across_edits(app, client):
     uid, sequence = str(vevent["UID"]), int(vevent["SEQUENCE"])
 
     edit = organiser.get(f"/organisers/events/{event.id}/edit")
-    data = form_of_event(csrf(edit.text), title="Launch conference (new room)")
+    data = form_of_event(csrf_from(edit.text), title="Launch conference (new room)")
     assert organiser.post(f"/organisers/events/{event.id}/edit", data=data).status_code == 303
     [again] = icalendar.Calendar.from_ical(client.get(f"/events/{event.slug}.ics").data).walk(
         "VEVENT"
@@ -127,7 +128,7 @@ def test_the_calendar_file_parses_and_keeps_its_uid_across_edits(app, client):
     cancel = organiser.get(f"/organisers/events/{event.id}/cancel")
     organiser.post(
         f"/organisers/events/{event.id}/cancel",
-        data={"csrf_token": csrf(cancel.text), "reason": "The hall flooded."},
+        data={"csrf_token": csrf_from(cancel.text), "reason": "The hall flooded."},
     )
     [cancelled] = icalendar.Calendar.from_ical(client.get(f"/events/{event.slug}.ics").data).walk(
         "VEVENT"
@@ -170,12 +171,12 @@ def test_a_cancellation_reaches_everyone_who_replied(app, client, mailbox, deliv
             db.session.commit()
     mailbox.messages.clear()
     deliver_mail()
-    organiser = organiser_client(app, "organiser")
+    organiser = logged_in_client(app, "organiser")
     event_id = events_in_db(app)[0].id
     cancel = organiser.get(f"/organisers/events/{event_id}/cancel")
     response = organiser.post(
         f"/organisers/events/{event_id}/cancel",
-        data={"csrf_token": csrf(cancel.text), "reason": "The hall flooded."},
+        data={"csrf_token": csrf_from(cancel.text), "reason": "The hall flooded."},
     )
     assert response.status_code == 303
     mailbox.messages.clear()
@@ -195,7 +196,7 @@ def test_duplicate_fills_the_form_and_stores_nothing(app):
         event = add_event(title="Monthly meeting")
         db.session.commit()
         event_id = event.id
-    organiser = organiser_client(app, "organiser")
+    organiser = logged_in_client(app, "organiser")
     page = organiser.get(f"/organisers/events/new?copy={event_id}")
     assert page.status_code == 200 and 'value="Monthly meeting"' in page.text
     assert len(events_in_db(app)) == 1
@@ -207,10 +208,10 @@ def test_a_past_events_title_can_be_corrected_but_not_moved_into_the_past(app):
         event = add_event(title="Meting", starts_at=start, ends_at=start + dt.timedelta(hours=2))
         db.session.commit()
         event_id = event.id
-    organiser = organiser_client(app, "organiser")
+    organiser = logged_in_client(app, "organiser")
     page = organiser.get(f"/organisers/events/{event_id}/edit")
     assert page.status_code == 200
-    data = form_of_event(csrf(page.text))
+    data = form_of_event(csrf_from(page.text))
     from campaign.events.services import utc_to_london
 
     with app.app_context():

@@ -7,18 +7,19 @@ import datetime as dt
 import sqlalchemy as sa
 
 from campaign.extensions import db
+from campaign.groups.models import APPROVED
 from campaign.models import utcnow
 from campaign.paper.models import PaperBatch
 from campaign.tally import PAPER_TALLY, read_tallies
-
-from .helpers import add_event, add_group, csrf, organiser_client
+from tests.support.factories import add_event, add_group
+from tests.support.web import csrf_from, logged_in_client
 
 NEW = "/organisers/paper/new"
 
 
 def test_a_batch_from_an_events_page_is_tied_to_it_and_counted(app):
     with app.app_context():
-        group = add_group(name="Hackney Left")
+        group = add_group(status=APPROVED, name="Hackney Left")
         start = utcnow().replace(microsecond=0) - dt.timedelta(hours=3)
         event = add_event(
             title="Hackney meeting",
@@ -28,7 +29,7 @@ def test_a_batch_from_an_events_page_is_tied_to_it_and_counted(app):
         )
         db.session.commit()
         event_id, group_id = event.id, group.id
-    organiser = organiser_client(app, "organiser")
+    organiser = logged_in_client(app, "organiser")
     listing = organiser.get("/organisers/events")
     assert f"{NEW}?event={event_id}" in listing.text
     form = organiser.get(f"{NEW}?event={event_id}")
@@ -40,7 +41,7 @@ def test_a_batch_from_an_events_page_is_tied_to_it_and_counted(app):
     response = organiser.post(
         NEW,
         data={
-            "csrf_token": csrf(form.text),
+            "csrf_token": csrf_from(form.text),
             "event_id": str(event_id),
             "collected_on": utcnow().date().isoformat(),
             "place": "Hackney meeting",
@@ -61,14 +62,14 @@ def test_a_batch_cannot_name_an_event_yet_to_come_or_unknown(app):
         future = add_event(title="Next month")
         db.session.commit()
         future_id = future.id
-    organiser = organiser_client(app, "organiser")
+    organiser = logged_in_client(app, "organiser")
     form = organiser.get(NEW)
     assert f'value="{future_id}"' not in form.text  # only events that have begun
     for event_id in (str(future_id), "999999", "abc"):
         response = organiser.post(
             NEW,
             data={
-                "csrf_token": csrf(form.text),
+                "csrf_token": csrf_from(form.text),
                 "event_id": event_id,
                 "collected_on": utcnow().date().isoformat(),
                 "place": "Somewhere",

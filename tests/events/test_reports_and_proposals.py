@@ -9,10 +9,12 @@ import sqlalchemy as sa
 
 from campaign.events.models import GOING, PROPOSED, PUBLISHED, Event, Rsvp
 from campaign.extensions import db
+from campaign.groups.models import APPROVED
 from campaign.models import utcnow
 from campaign.organisers.models import AuditRecord
-
-from .helpers import add_event, add_group, csrf, form_of_event, organiser_client
+from tests.support.data import form_of_event
+from tests.support.factories import add_event, add_group
+from tests.support.web import csrf_from, logged_in_client
 
 
 def event_row(app, slug: str) -> Event:
@@ -26,13 +28,15 @@ def test_an_affiliated_groups_contact_proposes_and_a_moderator_publishes(
     app, client, mailbox, deliver_mail
 ):
     with app.app_context():
-        group = add_group()
+        group = add_group(status=APPROVED)
         db.session.commit()
         contact, name = group.contact_email, group.name
     page = client.get("/events/propose")
-    sent = client.post("/events/propose", data={"csrf_token": csrf(page.text), "email": contact})
+    sent = client.post(
+        "/events/propose", data={"csrf_token": csrf_from(page.text), "email": contact}
+    )
     stranger = client.post(
-        "/events/propose", data={"csrf_token": csrf(page.text), "email": "nobody@example.org"}
+        "/events/propose", data={"csrf_token": csrf_from(page.text), "email": "nobody@example.org"}
     )
     assert sent.text == stranger.text  # says nothing about who is a group's contact
     deliver_mail()
@@ -42,9 +46,9 @@ def test_an_affiliated_groups_contact_proposes_and_a_moderator_publishes(
     url = url.replace("http://localhost", "")
     form = client.get(url)
     assert form.status_code == 200 and name in form.text
-    bad = client.post(url, data=form_of_event(csrf(form.text), agenda="<script>x</script>"))
+    bad = client.post(url, data=form_of_event(csrf_from(form.text), agenda="<script>x</script>"))
     assert bad.status_code == 422 and "script" in bad.text
-    proposed = client.post(url, data=form_of_event(csrf(form.text), title="Leeds meeting"))
+    proposed = client.post(url, data=form_of_event(csrf_from(form.text), title="Leeds meeting"))
     assert proposed.status_code == 200 and "proposed" in proposed.text
     with app.app_context():
         event = db.session.scalar(sa.select(Event))
@@ -53,12 +57,12 @@ def test_an_affiliated_groups_contact_proposes_and_a_moderator_publishes(
     assert client.get(f"/events/{slug}").status_code == 404  # not public until decided
     assert "Leeds meeting" not in client.get("/events").text
 
-    moderator = organiser_client(app, "moderator")
+    moderator = logged_in_client(app, "moderator")
     listing = moderator.get("/organisers/events?status=proposed")
     assert "Leeds meeting" in listing.text
     decided = moderator.post(
         f"/organisers/events/{event_id}/decide",
-        data={"csrf_token": csrf(listing.text), "decision": "publish"},
+        data={"csrf_token": csrf_from(listing.text), "decision": "publish"},
     )
     assert decided.status_code == 303
     assert event_row(app, slug).status == PUBLISHED
@@ -81,7 +85,7 @@ def test_a_link_for_a_group_that_is_not_affiliated_is_refused(app, client):
 
 def test_the_report_shows_votes_and_only_names_that_consented(app, client):
     with app.app_context():
-        group = add_group(name="Hackney Left")
+        group = add_group(status=APPROVED, name="Hackney Left")
         start = utcnow() - dt.timedelta(days=1)
         event = add_event(starts_at=start, ends_at=start + dt.timedelta(hours=2))
         people = [
@@ -104,10 +108,10 @@ def test_the_report_shows_votes_and_only_names_that_consented(app, client):
             )
         db.session.commit()
         event_id, slug, group_id = event.id, event.slug, group.id
-    organiser = organiser_client(app, "organiser")
+    organiser = logged_in_client(app, "organiser")
     page = organiser.get(f"/organisers/events/{event_id}/report")
     data = {
-        "csrf_token": csrf(page.text),
+        "csrf_token": csrf_from(page.text),
         "report": "We adopted the **constitution**.",
         "motions-0-title": "Adopt the constitution",
         "motions-0-votes_for": "80",
@@ -130,7 +134,7 @@ def test_a_report_with_negative_votes_or_script_is_refused(app):
         event = add_event(starts_at=start, ends_at=start + dt.timedelta(hours=2))
         db.session.commit()
         event_id = event.id
-    organiser = organiser_client(app, "organiser")
+    organiser = logged_in_client(app, "organiser")
     page = organiser.get(f"/organisers/events/{event_id}/report")
     for data in (
         {"report": "ok", "motions-0-title": "M", "motions-0-votes_for": "-5"},
@@ -138,7 +142,8 @@ def test_a_report_with_negative_votes_or_script_is_refused(app):
         {"report": ""},
     ):
         response = organiser.post(
-            f"/organisers/events/{event_id}/report", data={"csrf_token": csrf(page.text), **data}
+            f"/organisers/events/{event_id}/report",
+            data={"csrf_token": csrf_from(page.text), **data},
         )
         assert response.status_code == 422
     with app.app_context():
@@ -151,7 +156,7 @@ def test_a_viewer_sees_the_list_but_no_names(app, path):
         event = add_event()
         db.session.commit()
         event_id = event.id
-    viewer = organiser_client(app, "viewer")
+    viewer = logged_in_client(app, "viewer")
     assert viewer.get("/organisers/events").status_code == 200
     assert viewer.get(f"/organisers/events/{event_id}/{path}").status_code == 403
 
@@ -172,7 +177,7 @@ def test_door_list_search_check_in_and_export_are_audited(app):
             )
         db.session.commit()
         event_id = event.id
-    organiser = organiser_client(app, "organiser")
+    organiser = logged_in_client(app, "organiser")
     found = organiser.get(
         f"/organisers/events/{event_id}/door?q=mary", headers={"HX-Request": "true"}
     )
@@ -183,7 +188,7 @@ def test_door_list_search_check_in_and_export_are_audited(app):
         mary = db.session.scalar(sa.select(Rsvp).where(Rsvp.name == "Mary Smith"))
     marked = organiser.post(
         f"/organisers/events/{event_id}/door/{mary.id}",
-        data={"csrf_token": csrf(found.text), "present": "yes"},
+        data={"csrf_token": csrf_from(found.text), "present": "yes"},
         headers={"HX-Request": "true"},
     )
     assert marked.status_code == 200 and "Present" in marked.text
@@ -212,7 +217,7 @@ def test_names_at_the_door_count_against_the_hourly_ceiling(app):
             )
         db.session.commit()
         event_id = event.id
-    organiser = organiser_client(app, "organiser")
+    organiser = logged_in_client(app, "organiser")
     assert organiser.get(f"/organisers/events/{event_id}/door").status_code == 200  # 2 shown
     refused = organiser.get(f"/organisers/events/{event_id}/door", headers={"HX-Request": "true"})
     assert refused.status_code == 429 and "Person 0" not in refused.text

@@ -12,8 +12,8 @@ from campaign.extensions import db
 from campaign.mail.models import OutboxMessage
 from campaign.models import utcnow
 from campaign.scheduler import run_due_jobs
-
-from .helpers import add_event, csrf
+from tests.support.factories import add_event
+from tests.support.web import csrf_from
 
 
 def rsvps(app) -> list[Rsvp]:
@@ -32,7 +32,7 @@ def make_event(app, **values) -> str:
 
 def reply(client, slug: str, email: str, name: str = "Alex Reader", htmx: bool = False, **extra):
     page = client.get(f"/events/{slug}")
-    data = {"csrf_token": csrf(page.text), "name": name, "email": email, **extra}
+    data = {"csrf_token": csrf_from(page.text), "name": name, "email": email, **extra}
     headers = {"HX-Request": "true"} if htmx else {}
     return client.post(f"/events/{slug}/rsvp", data=data, headers=headers)
 
@@ -48,7 +48,7 @@ def confirm(client, mailbox, deliver_mail, address: str):
     url = link(mailbox, address, "/events/confirm/")
     page = client.get(url)
     assert page.status_code == 200 and "Confirm my place" in page.text
-    return client.post(url, data={"csrf_token": csrf(page.text)})
+    return client.post(url, data={"csrf_token": csrf_from(page.text)})
 
 
 def test_rsvp_without_javascript_is_confirmed_by_the_emailed_button(
@@ -123,7 +123,7 @@ def test_the_waiting_list_moves_up_when_a_place_frees(app, client, mailbox, deli
     manage = link(mailbox, "first@example.org", "/events/rsvp/")
     page = client.get(manage)
     assert "You're going" in page.text
-    cancelled = client.post(manage, data={"csrf_token": csrf(page.text), "action": "cancel"})
+    cancelled = client.post(manage, data={"csrf_token": csrf_from(page.text), "action": "cancel"})
     assert cancelled.status_code == 303
     assert [r.status for r in rsvps(app)] == ["cancelled", GOING]
     deliver_mail()
@@ -153,7 +153,7 @@ def test_replies_to_a_cancelled_event_are_refused(app, client):
     slug = make_event(app, status="cancelled", cancel_reason="Snow")
     page = client.get(f"/events/{slug}")
     assert 'id="rsvp"' not in page.text
-    token = csrf(client.get("/events/propose").text)
+    token = csrf_from(client.get("/events/propose").text)
     response = client.post(
         f"/events/{slug}/rsvp",
         data={"csrf_token": token, "name": "A", "email": "a@example.org"},
@@ -207,7 +207,7 @@ def test_erasing_a_reply_removes_it_and_its_mail(app, client, mailbox, deliver_m
     manage = link(mailbox, "alex@example.org", "/events/rsvp/")
     page = client.get(manage)
     assert "alex@example.org" in page.text  # what we hold, shown to its owner
-    erased = client.post(manage, data={"csrf_token": csrf(page.text), "action": "erase"})
+    erased = client.post(manage, data={"csrf_token": csrf_from(page.text), "action": "erase"})
     assert erased.status_code == 200 and "erased" in erased.text
     assert [r.email for r in rsvps(app)] == ["next@example.org"]
     assert rsvps(app)[0].status == GOING  # the freed place went to the waiting list
@@ -275,7 +275,7 @@ def test_a_supporters_my_data_shows_and_erasure_removes_their_replies(
     page = client.get(f"/my-data/{token}")
     assert "Replies to events" in page.text and "Networking meeting" in page.text
     erase = client.get(f"/my-data/{token}/erase")
-    done = client.post(f"/my-data/{token}/erase", data={"csrf_token": csrf(erase.text)})
+    done = client.post(f"/my-data/{token}/erase", data={"csrf_token": csrf_from(erase.text)})
     assert done.status_code in (200, 303)
     assert rsvps(app) == []
 

@@ -1,16 +1,18 @@
-"""Fixtures for the groups tests: posting the form, and groups registered directly."""
+"""Fixtures for the groups tests: posting the form, and groups registered through the service.
+
+The valid answers they post (`affiliation`, `service_data`) are in tests/support/data.py.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from conftest import csrf_from
 
 from campaign.extensions import db
 from campaign.groups.services import register_group
-
-from .helpers import affiliation, service_data
+from tests.support.data import affiliation, service_data
+from tests.support.web import csrf_from
 
 
 @pytest.fixture

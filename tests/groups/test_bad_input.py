@@ -6,7 +6,6 @@ import re
 import time
 
 import pytest
-from conftest import csrf_from
 from itsdangerous import TimestampSigner
 
 from campaign import create_app
@@ -14,8 +13,9 @@ from campaign.extensions import db
 from campaign.groups.models import SUBMITTED, Group
 from campaign.groups.services import CONFIRM_PURPOSE, WITHDRAW_PURPOSE
 from campaign.security import make_token
-
-from .helpers import affiliation, group_rows, outbox_count
+from tests.support.data import affiliation
+from tests.support.reads import group_rows, outbox_count
+from tests.support.web import csrf_from
 
 FOURTH = {"representatives-3-name": "Dee Four", "representatives-3-email": "dee@example.org"}
 

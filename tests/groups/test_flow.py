@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 
-from conftest import csrf_from
-
 from campaign.extensions import db
 from campaign.groups.models import APPROVED, CONFIRMED, REJECTED, SUBMITTED, WITHDRAWN, Group
 from campaign.groups.services import approve_group, reject_group
 from campaign.mail.services import REPEAT_MAILS_PER_HOUR
 from campaign.tally import read_tallies
-
-from .helpers import group_rows
+from tests.support.mail import MailBox
+from tests.support.reads import group_rows
+from tests.support.web import csrf_from
 
 ORGANISER = "organiser@campaign.example"
 
@@ -24,8 +23,6 @@ def link(message, path: str) -> str:
 
 
 def message_links(message) -> list[str]:
-    from conftest import MailBox
-
     return MailBox.links(message)
 
 

@@ -24,8 +24,7 @@ from campaign.groups.services import (
 )
 from campaign.mail.models import OutboxMessage
 from campaign.tally import read_tallies
-
-from .helpers import group_rows
+from tests.support.reads import group_rows
 
 ORGANISER = "organiser@campaign.example"
 

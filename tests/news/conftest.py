@@ -1,13 +1,14 @@
-"""Fixtures for the news room: an organiser logged in (re-used from the bulletins tests)."""
+"""Fixtures for the news room tests: every test hashes passwords cheaply (organisers log in).
 
-# ruff: noqa: F401
-from bulletins.conftest import (
-    add_supporter,
-    cheap_password_hashing,
-    log_in,
-    make_organiser,
-    organiser_client,
-    room,
-    run_sender,
-    subscribers,
-)
+The helpers these tests share are in tests/support/; `admin_client`, `organiser_client`
+and `room` are in tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _cheap_hashing(cheap_password_hashing: None) -> None:
+    """argon2 at its smallest cost for every test here (tests/conftest.py)."""

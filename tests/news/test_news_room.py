@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import sqlalchemy as sa
-from conftest import csrf_from
 from markupsafe import escape
 
 from campaign.bulletins.models import Bulletin
@@ -16,8 +15,9 @@ from campaign.extensions import db
 from campaign.models import utcnow
 from campaign.news.models import RoomPost
 from campaign.organisers.models import AuditRecord
-
-from .conftest import log_in, make_organiser, run_sender, subscribers
+from tests.support.factories import make_organiser, subscribers
+from tests.support.mail import run_sender
+from tests.support.web import csrf_from, log_in
 
 HTMX = {"HX-Request": "true"}
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -12,34 +12,15 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from appeal.support import form_data, supporters, tallies
-from conftest import csrf_from
 
-from campaign.appeal.models import Supporter
-from campaign.appeal.services import confirm_signature
 from campaign.extensions import db
 from campaign.mail.models import OutboxMessage
 from campaign.security import hash_ip
+from tests.support.factories import confirm_everyone, make_organiser
+from tests.support.reads import audit_rows, supporters, tallies
+from tests.support.web import FLOOD, csrf_from, log_in, sign_from
 
-from .conftest import audit_rows, log_in, make_organiser
-
-FLOOD = "203.0.113.66"
 MODERATOR_EMAIL = "moderator@campaign.example"
-
-
-def sign_from(app, address: str, email: str) -> None:
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    token = csrf_from(client.get("/appeal").text)
-    response = client.post("/appeal", data={"csrf_token": token, **form_data(email=email)})
-    assert response.status_code == 303
-
-
-def confirm_everyone(app) -> None:
-    with app.app_context():
-        for supporter in db.session.scalars(sa.select(Supporter)):
-            confirm_signature(supporter)
-        db.session.commit()
 
 
 @pytest.fixture

@@ -16,8 +16,9 @@ from campaign.mail.models import OutboxMessage
 from campaign.models import utcnow
 from campaign.scheduler import run_due_jobs
 from campaign.tally import read_tallies
-
-from .conftest import audit_rows, log_in, make_organiser, token
+from tests.support.factories import add_group, make_organiser
+from tests.support.reads import audit_rows
+from tests.support.web import log_in, token
 
 HTMX = {"HX-Request": "true"}
 MODERATOR_EMAIL = "moderator@campaign.example"
@@ -109,8 +110,6 @@ def test_list_shows_affiliated_groups_with_filters_and_search(app, moderator_cli
         contact_email="lodz@example.org",
     )
     with app.app_context():
-        from .conftest import add_group
-
         add_group(name="Still Pending", status="confirmed")
         db.session.commit()
     page = moderator_client.get(LIST)
@@ -455,8 +454,6 @@ def test_fee_payments_are_kept_on_the_group(app):
 def test_a_union_approved_in_the_queue_has_its_fee_due_and_the_queue_fee_form_moves_it(
     app, organiser_client
 ):
-    from .conftest import add_group
-
     with app.app_context():
         group_id = add_group(
             name="Queue Union", kind="trade-union", region="national", fee_pence=50000

@@ -10,8 +10,8 @@ import zipfile
 import openpyxl
 
 from campaign.extensions import db
-
-from .conftest import add_supporter, token
+from tests.support.factories import add_supporter
+from tests.support.web import token
 
 LUKASZ = "Łukasz"
 

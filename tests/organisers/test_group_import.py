@@ -17,8 +17,9 @@ from campaign.groups.models import Group
 from campaign.mail.models import OutboxMessage
 from campaign.organisers.models import AuditRecord
 from campaign.tally import read_tallies
-
-from .conftest import ORGANISER_EMAIL, audit_rows, log_in, make_organiser, token
+from tests.support.factories import ORGANISER_EMAIL, make_organiser
+from tests.support.reads import audit_rows
+from tests.support.web import log_in, token
 
 IMPORT = "/organisers/groups/affiliated/import"
 CSV = (

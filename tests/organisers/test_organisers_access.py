@@ -12,16 +12,9 @@ from campaign.extensions import db
 from campaign.groups.models import Group
 from campaign.organisers.access import PUBLIC, required_role
 from campaign.organisers.models import ADMIN, ROLES, Organiser, role_at_least
-
-from .conftest import (
-    ORGANISER_EMAIL,
-    PASSWORD,
-    add_group,
-    audit_rows,
-    log_in,
-    make_organiser,
-    token,
-)
+from tests.support.factories import ORGANISER_EMAIL, PASSWORD, add_group, make_organiser
+from tests.support.reads import audit_rows
+from tests.support.web import log_in, token
 
 METHODS = ("GET", "POST")
 

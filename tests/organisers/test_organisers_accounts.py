@@ -7,16 +7,9 @@ import sqlalchemy as sa
 from campaign.extensions import db
 from campaign.organisers.accounts import find_organiser
 from campaign.organisers.models import Organiser
-
-from .conftest import (
-    ADMIN_EMAIL,
-    ORGANISER_EMAIL,
-    PASSWORD,
-    audit_rows,
-    log_in,
-    make_organiser,
-    token,
-)
+from tests.support.factories import ADMIN_EMAIL, ORGANISER_EMAIL, PASSWORD, make_organiser
+from tests.support.reads import audit_rows
+from tests.support.web import log_in, token
 
 
 def test_login_page_renders(client):

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from campaign.extensions import db
 from campaign.organisers.audit import AuditLogIsAppendOnly, record_audit
 from campaign.organisers.models import AuditRecord
-
-from .conftest import ADMIN_EMAIL, audit_rows
+from tests.support.factories import ADMIN_EMAIL
+from tests.support.reads import audit_rows
 
 
 def test_record_audit_is_committed_by_the_caller(app):

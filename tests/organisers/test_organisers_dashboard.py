@@ -5,8 +5,7 @@ from __future__ import annotations
 from campaign.extensions import db
 from campaign.mail.models import FAILED, QUEUED, OutboxMessage
 from campaign.tally import count_group, count_signature
-
-from .conftest import add_group, add_supporter
+from tests.support.factories import add_group, add_supporter
 
 
 def test_dashboard_shows_the_numbers(app, organiser_client):

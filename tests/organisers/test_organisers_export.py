@@ -11,8 +11,9 @@ import pytest
 
 from campaign.extensions import db
 from campaign.organisers.supporters import EXPORT_COLUMNS
-
-from .conftest import ADMIN_EMAIL, ORGANISER_EMAIL, add_supporter, audit_rows, token
+from tests.support.factories import ADMIN_EMAIL, ORGANISER_EMAIL, add_supporter
+from tests.support.reads import audit_rows
+from tests.support.web import token
 
 TODAY = dt.date.today().isoformat()
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 
 import sqlalchemy as sa
-from conftest import csrf_from
 
 from campaign.appeal.models import Supporter
 from campaign.extensions import db
 from campaign.organisers.supporters import EXPORT_COLUMNS
 from campaign.tally import read_tallies
-
-from .conftest import add_supporter, audit_rows
+from tests.support.factories import add_supporter, make_organiser
+from tests.support.reads import audit_rows
+from tests.support.web import csrf_from, log_in, token
 
 
 def _write(path, rows):
@@ -209,8 +209,6 @@ def test_import_refuses_what_the_sign_form_refuses_by_line(app, runner, tmp_path
 def _upload(client, content: bytes):
     import io
 
-    from .conftest import token
-
     return client.post(
         "/organisers/supporters/import",
         data={
@@ -263,8 +261,6 @@ def test_upload_refuses_files_it_cannot_read(app, organiser_client):
 
 
 def test_a_moderator_cannot_import_supporters(app, client):
-    from .conftest import log_in, make_organiser
-
     make_organiser(app, "mod@campaign.example", "moderator")
     log_in(client, "mod@campaign.example")
     assert client.get("/organisers/supporters/import").status_code == 403

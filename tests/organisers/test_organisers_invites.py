@@ -8,13 +8,13 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from conftest import csrf_from
 
 from campaign.extensions import db
 from campaign.organisers.accounts import find_organiser
 from campaign.organisers.models import Organiser, OrganiserInvite
-
-from .conftest import ADMIN_EMAIL, ORGANISER_EMAIL, audit_rows, log_in, make_organiser, token
+from tests.support.factories import ADMIN_EMAIL, ORGANISER_EMAIL, make_organiser
+from tests.support.reads import audit_rows
+from tests.support.web import csrf_from, log_in, token
 
 NEWCOMER = "newcomer@campaign.example"
 NEW_PASSWORD = "a long and private passphrase"

@@ -18,8 +18,9 @@ from campaign.organisers.throttle import (
     keys_for,
     seconds_to_wait,
 )
-
-from .conftest import ADMIN_EMAIL, ORGANISER_EMAIL, PASSWORD, audit_rows, log_in, make_organiser
+from tests.support.factories import ADMIN_EMAIL, ORGANISER_EMAIL, PASSWORD, make_organiser
+from tests.support.reads import audit_rows
+from tests.support.web import csrf_from, log_in
 
 ATTACKER, OWNER = "203.0.113.9", "198.51.100.7"
 
@@ -113,7 +114,6 @@ def enrol(client) -> tuple[str, list[str]]:
     assert page.status_code == 200
     secret = re.search(r'<code class="secret-key">([A-Z2-7 ]+)</code>', page.text).group(1)
     secret = secret.replace(" ", "")
-    from conftest import csrf_from
 
     csrf = csrf_from(page.text)
     wrong = client.post("/organisers/two-factor", data={"csrf_token": csrf, "code": "000000"})
@@ -151,7 +151,6 @@ def test_two_factor_enrolment_and_log_in(app, organiser_client):
     # The password alone opens nothing.
     assert laptop.get("/organisers/").status_code == 302
     page = laptop.get("/organisers/login/code")
-    from conftest import csrf_from
 
     csrf = csrf_from(page.text)
     # The code the enrolment used is spent; the next step's code works once.
@@ -203,7 +202,6 @@ def test_the_code_step_expires_and_needs_the_password_first(app, organiser_clien
 
 def test_turning_two_factor_off_needs_the_password(app, organiser_client):
     enrol(organiser_client)
-    from conftest import csrf_from
 
     csrf = csrf_from(organiser_client.get("/organisers/two-factor").text)
     wrong = organiser_client.post(
@@ -233,7 +231,6 @@ def test_admins_must_enrol_when_required(app, client):
     assert htmx.headers["HX-Redirect"] == "/organisers/two-factor"
     enrol(client)
     assert client.get("/organisers/audit").status_code == 200
-    from conftest import csrf_from
 
     csrf = csrf_from(client.get("/organisers/two-factor").text)
     refused = client.post(

@@ -10,8 +10,9 @@ from campaign.extensions import db
 from campaign.groups.models import Group
 from campaign.mail.models import OutboxMessage
 from campaign.tally import read_tallies
-
-from .conftest import ORGANISER_EMAIL, add_group, audit_rows, token
+from tests.support.factories import ORGANISER_EMAIL, add_group
+from tests.support.reads import audit_rows
+from tests.support.web import token
 
 HTMX = {"HX-Request": "true"}
 

@@ -9,8 +9,9 @@ import re
 import pytest
 
 from campaign.extensions import db
-
-from .conftest import ADMIN_EMAIL, ORGANISER_EMAIL, add_supporter, audit_rows, make_organiser
+from tests.support.factories import ADMIN_EMAIL, ORGANISER_EMAIL, add_supporter, make_organiser
+from tests.support.reads import audit_rows
+from tests.support.web import log_in, token
 
 CEILING = 120  # records an hour; pages hold 50
 SECOND_ADMIN = "deputy@campaign.example"
@@ -129,8 +130,6 @@ def test_below_admin_only_consented_supporters_exist(app, organiser_client, crow
 
 
 def test_admins_see_everyone_and_every_look_is_audited(app, client, crowd):
-    from .conftest import log_in
-
     log_in(client, ADMIN_EMAIL)
     page = client.get("/organisers/supporters", query_string={"consent": "no"})
     assert len(emails_on(page.text)) == 50
@@ -152,8 +151,6 @@ def test_admins_see_everyone_and_every_look_is_audited(app, client, crowd):
 
 
 def test_admins_dashboard_shows_views_and_exports_per_account_today(app, organiser_client, crowd):
-    from .conftest import log_in, token
-
     organiser_client.get("/organisers/supporters")
     organiser_client.get("/organisers/supporters", query_string={"q": "yes1@example.org"})
     organiser_client.post(
@@ -179,8 +176,6 @@ def test_admins_dashboard_shows_views_and_exports_per_account_today(app, organis
 
 
 def test_viewers_and_moderators_see_numbers_but_no_people(app, client):
-    from .conftest import log_in
-
     with app.app_context():
         referrer = add_supporter(first_name="Rhoda", last_name="Referrer", referral_code="rhoda001")
         add_supporter(referred_by="rhoda001")
@@ -214,8 +209,6 @@ def test_viewers_and_moderators_see_numbers_but_no_people(app, client):
 def test_every_export_from_the_web_is_announced_to_the_other_admins(
     app, organiser_client, crowd, mailbox, deliver_mail
 ):
-    from .conftest import log_in, token
-
     response = organiser_client.post(
         "/organisers/export", data={"csrf_token": token(organiser_client), "format": "csv"}
     )

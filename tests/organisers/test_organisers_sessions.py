@@ -10,8 +10,8 @@ from flask import Blueprint
 
 from campaign.organisers.access import allow
 from campaign.organisers.models import ORGANISER
-
-from .conftest import ORGANISER_EMAIL, PASSWORD, log_in, make_organiser, token
+from tests.support.factories import ORGANISER_EMAIL, PASSWORD, make_organiser
+from tests.support.web import log_in, token
 
 NEW_PASSWORD = "an entirely new passphrase"
 

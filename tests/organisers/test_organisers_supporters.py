@@ -13,8 +13,9 @@ from campaign.appeal.models import Supporter
 from campaign.extensions import db
 from campaign.organisers.supporters import BadCursor, decode_cursor
 from campaign.tally import count_signature, read_tallies
-
-from .conftest import ADMIN_EMAIL, add_supporter, audit_rows, token
+from tests.support.factories import ADMIN_EMAIL, add_supporter
+from tests.support.reads import audit_rows
+from tests.support.web import token
 
 
 def _ids_on(html: str) -> list[int]:

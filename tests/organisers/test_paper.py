@@ -16,8 +16,9 @@ from campaign.groups.affiliated import add_affiliated_group
 from campaign.models import utcnow
 from campaign.paper.models import PaperBatch
 from campaign.tally import count_signature, read_tallies
-
-from .conftest import add_supporter, audit_rows, log_in, make_organiser, token
+from tests.support.factories import add_supporter, make_organiser
+from tests.support.reads import audit_rows
+from tests.support.web import log_in, token
 
 NEW = "/organisers/paper/new"
 HTMX = {"HX-Request": "true"}

@@ -21,7 +21,8 @@ from campaign.counters.countlog import (
 )
 from campaign.extensions import db
 from campaign.scheduler import JOBS, run_due_jobs
-from tests.counters.factories import approve, group, signed
+from tests.support.factories import approve, confirm_everyone, group, make_organiser, signed
+from tests.support.web import FLOOD, csrf_from, log_in, sign_from
 
 DAY1 = dt.datetime(2026, 11, 28, 23, 0)
 
@@ -173,9 +174,6 @@ def test_paper_signatures_are_logged_apart_from_online_ones(app):
 
 
 def test_sign_ups_invalidated_at_the_abuse_desk_are_logged_by_reason_counts_only(app, client):
-    from tests.organisers.conftest import log_in, make_organiser
-    from tests.organisers.test_abuse_desk import FLOOD, confirm_everyone, sign_from
-
     for n in range(4):
         sign_from(app, FLOOD, f"bot{n}@junk.example")
     sign_from(app, "192.0.2.1", "real@example.org")
@@ -188,7 +186,6 @@ def test_sign_ups_invalidated_at_the_abuse_desk_are_logged_by_reason_counts_only
     log_in(client, "mod@campaign.example")
     preview = client.get(f"/organisers/abuse/preview?hours=24&client={flood}&action=invalidate")
     fingerprint = re.search(r'name="fingerprint"[^>]*value="([0-9a-f]+)"', preview.text)[1]
-    from conftest import csrf_from
 
     done = client.post(
         "/organisers/abuse/apply",

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from campaign.config import ConfigError, parse_origins
-from tests.appeal.support import form_data, snapshot, supporters
+from tests.support.data import form_data
+from tests.support.reads import snapshot, supporters
 
 ALLY = "https://ally.example"
 SITE = "http://localhost"  # the test app's own origin (SERVER_NAME = localhost)

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from campaign.extensions import db
-from tests.counters.factories import signed
+from tests.support.factories import signed
 
 
 def card(client):

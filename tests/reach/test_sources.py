@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import csrf_from
 
 from campaign.appeal.services import SOURCE_MAX, clean_source, source_from_query
-from tests.appeal.support import form_data, supporters
+from tests.support.data import form_data
+from tests.support.factories import make_organiser
+from tests.support.reads import supporters
+from tests.support.web import csrf_from, log_in, visible_text
 
 
 def sign_from(client, query: str, **overrides):
@@ -74,8 +76,6 @@ def test_a_referral_code_in_ref_is_a_referral_not_a_source(app):
 
 def test_dashboard_shows_signups_by_source(app, client):
     from campaign.appeal.services import signups_by_source
-    from tests.appeal.support import visible_text
-    from tests.organisers.conftest import log_in, make_organiser
 
     sign_from(client, "source=leaflet", email="a@example.org")
     sign_from(client, "source=leaflet", email="b@example.org")
