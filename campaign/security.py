@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, Response, abort, current_app, make_response, request
@@ -13,6 +14,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from campaign.clients import client_ip_hash as client_ip_hash
 from campaign.clients import hash_ip as hash_ip
 from campaign.errors import render_error
+from campaign.extensions import db
+
+Row = TypeVar("Row")
 
 
 class TokenInvalid(ValueError):
@@ -55,8 +59,7 @@ def make_row_token(purpose: str, row_id: int, code: str) -> str:
 def read_row_token(purpose: str, token: str, max_age: int | None) -> tuple[int, str]:
     """The (id, random code) a `make_row_token` token names; TokenInvalid/TokenExpired.
 
-    The caller looks the row up and compares its code: a row that is gone, or an id now
-    used by another row, is the caller's own "erased" answer.
+    `row_from_token` looks the row up as well; this is the payload alone.
     """
     payload = read_token(purpose, token, max_age=max_age)
     if not (
@@ -67,6 +70,23 @@ def read_row_token(purpose: str, token: str, max_age: int | None) -> tuple[int, 
     ):
         raise TokenInvalid("this link is not valid")
     return payload[0], payload[1]
+
+
+def row_from_token(
+    purpose: str,
+    token: str,
+    max_age: int | None,
+    model: type[Row],
+    code_of: Callable[[Row], str],
+    gone: Callable[[], Exception],
+) -> Row:
+    """The row a `make_row_token` token names; TokenInvalid/TokenExpired, or `gone()` if
+    the row is erased (or its id now belongs to another row, with another code)."""
+    row_id, code = read_row_token(purpose, token, max_age)
+    row = db.session.get(model, row_id)
+    if row is None or code_of(row) != code:
+        raise gone()
+    return row
 
 
 def content_security_policy(app: Flask, frame_ancestors: str = "'none'") -> str:

@@ -32,7 +32,7 @@ from campaign.models import rows_changed, utcnow
 from campaign.personal_data import erase_everywhere
 from campaign.regions import AREA_NAMES, OUTSIDE_UK, region_for_postcode
 from campaign.scheduler import scheduled_job
-from campaign.security import TokenInvalid, make_row_token, make_token, read_row_token, read_token
+from campaign.security import TokenInvalid, make_row_token, make_token, read_token, row_from_token
 from campaign.tally import count_signature, signature_keys
 from campaign.urls import external_url
 
@@ -244,11 +244,10 @@ def supporter_token(purpose: str, supporter: Supporter) -> str:
 
 def supporter_from_token(purpose: str, token: str, max_age: int | None) -> Supporter:
     """The supporter a token names; TokenInvalid/TokenExpired or SupporterGone otherwise."""
-    supporter_id, code = read_row_token(purpose, token, max_age)
-    supporter = db.session.get(Supporter, supporter_id)
-    if supporter is None or supporter.referral_code != code:
-        raise SupporterGone("this supporter's data has been erased")
-    return supporter
+    return row_from_token(
+        purpose, token, max_age, Supporter, lambda supporter: supporter.referral_code,
+        lambda: SupporterGone("this supporter's data has been erased"),
+    )  # fmt: skip
 
 
 def renew_my_data_link(token: str) -> None:

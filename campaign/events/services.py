@@ -37,7 +37,7 @@ from campaign.mail.services import delete_mail_to, queue_email
 from campaign.models import rows_changed, utcnow
 from campaign.personal_data import Holder, register_holder
 from campaign.scheduler import scheduled_job
-from campaign.security import TokenInvalid, make_row_token, make_token, read_row_token, read_token
+from campaign.security import TokenInvalid, make_row_token, make_token, read_token, row_from_token
 from campaign.urls import external_url
 
 LONDON = ZoneInfo("Europe/London")
@@ -295,11 +295,10 @@ def rsvp_token(purpose: str, rsvp: Rsvp) -> str:
 
 def rsvp_from_token(purpose: str, token: str, max_age: int | None) -> Rsvp:
     """The RSVP a token names; TokenInvalid/TokenExpired or RsvpGone otherwise."""
-    rsvp_id, code = read_row_token(purpose, token, max_age)
-    rsvp = db.session.get(Rsvp, rsvp_id)
-    if rsvp is None or rsvp.code != code:
-        raise RsvpGone("this reply has been erased")
-    return rsvp
+    return row_from_token(
+        purpose, token, max_age, Rsvp, lambda rsvp: rsvp.code,
+        lambda: RsvpGone("this reply has been erased"),
+    )  # fmt: skip
 
 
 def _email(rsvp: Rsvp, subject: str, template: str, **context: Any) -> None:
