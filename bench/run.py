@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.baseline import FLOOR_TABLES, floor_engine
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 REPORT_LUA = ROOT / "bench" / "report.lua"
@@ -220,6 +222,9 @@ class Database:
     drop: Any = None
 
     def create_baseline_table(self) -> None:
+        engine = floor_engine(self.baseline_url)
+        FLOOR_TABLES.create_all(engine)  # the sign-up floor's tables (bench/baseline.py)
+        engine.dispose()
         if self.baseline_url.startswith("postgresql"):
             import psycopg
 
@@ -303,6 +308,10 @@ class Bench:
     def insert(self) -> str:
         return f"http://127.0.0.1:{self.port + 2}/"
 
+    @property
+    def floor(self) -> str:
+        return f"http://127.0.0.1:{self.port + 3}/"
+
     def log(self, name: str) -> Path:
         return self.tmp / f"{name}.log"
 
@@ -346,6 +355,8 @@ class Bench:
             ("hello", self.port + 1, "bench.baseline:hello", self.hello, self.env),
             ("insert", self.port + 2, "bench.baseline:insert", None,
              {**self.env, "BASELINE_DATABASE": self.database.baseline_url}),
+            ("floor", self.port + 3, "bench.baseline:signup_floor", None,
+             {**self.env, "BASELINE_DATABASE": self.database.baseline_url}),
         ]  # fmt: skip
         for name, port, target, probe, env in servers:
             env = {**env, "BIND": f"127.0.0.1:{port}"}
@@ -383,16 +394,16 @@ class Bench:
         with urllib.request.urlopen(self.site + path, timeout=5) as response:
             return response.headers["ETag"]
 
-    def signup_session(self) -> tuple[str, str]:
+    def signup_session(self, form_url: str) -> tuple[str, str]:
         """A session cookie and its CSRF token, as a browser holds after opening the form."""
-        with urllib.request.urlopen(self.site + "/appeal", timeout=5) as response:
+        with urllib.request.urlopen(form_url, timeout=5) as response:
             page = response.read().decode()
             cookies = response.headers.get_all("Set-Cookie") or []
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
         if not token:
             token = re.search(r'value="([^"]+)"[^>]*name="csrf_token"', page)
         if not token or not cookies:
-            raise BenchError("the appeal page gave no CSRF token or session cookie")
+            raise BenchError(f"{form_url} gave no CSRF token or session cookie")
         cookie = "; ".join(c.split(";", 1)[0] for c in cookies)
         return cookie, token.group(1)
 
@@ -437,9 +448,14 @@ class Bench:
         )  # fmt: skip
         pages = (("home", "/"), ("programme", "/programme"), ("appeal", "/appeal"))
         bracket("hello", [(page, self.site + path, {}) for page, path in pages])
-        cookie, token = self.signup_session()
-        bracket("insert", [("signup", self.site + "/appeal",
-                            {"BENCH_SIGNUP": token, "BENCH_COOKIE": cookie})])  # fmt: skip
+        cookie, token = self.signup_session(self.site + "/appeal")
+        floor_cookie, floor_token = self.signup_session(self.floor)
+        signups = [
+            ("signup", self.site + "/appeal", {"BENCH_SIGNUP": token, "BENCH_COOKIE": cookie}),
+            ("signup_floor", self.floor,
+             {"BENCH_SIGNUP": floor_token, "BENCH_COOKIE": floor_cookie}),
+        ]  # fmt: skip
+        bracket("insert", signups)
         self.phases[str(rows)] = {
             name: {
                 "req_per_s": round(run.rate, 1),
@@ -585,6 +601,13 @@ def print_table(bench: Bench, budgets: dict[str, dict[str, Any]]) -> None:
         if name.startswith("export") or "_flat_" in name:
             print(f"{name:<44} ratio {figures['ratio']:>6.3f}  budget {figures['budget']:>5}"
                   f"  {'yes' if figures['pass'] else 'NO'}")  # fmt: skip
+    for rows, phase in bench.phases.items():
+        if "signup_floor" in phase:
+            site, floor = phase["signup"], phase["signup_floor"]
+            of_floor = site["req_per_s"] / max(floor["req_per_s"], 1e-9)
+            print(f"sign-up at {int(rows):,} rows: the framework floor (Flask-WTF form, Core"
+                  f" insert and outbox row) runs {floor['ratio']:.2f} x insert; the site's"
+                  f" sign-up {of_floor:.2f} x the floor")  # fmt: skip
     failed = [name for name, figures in budgets.items() if not figures["pass"]]
     print()
     print("all budgets met" if not failed else f"budgets missed: {', '.join(failed)}")
@@ -603,7 +626,7 @@ def main() -> int:
     bench = Bench(quick, seconds, connections, port, tmp, processes)
     keep_logs = False
     try:
-        for p in range(port, port + (6 if deploy else 3)):
+        for p in range(port, port + (6 if deploy else 4)):
             if not free_port(p):
                 raise BenchError(f"port {p} is in use: set BENCH_PORT to a free range")
         bench.wrk_path = ensure_wrk()
