@@ -30,9 +30,9 @@ from campaign.bulletins.services import (
     update_bulletin,
 )
 from campaign.extensions import db, limiter
-from campaign.forms import ButtonForm, clean_line, first_error
+from campaign.forms import ButtonForm, first_error
 from campaign.htmx import is_htmx, navigate, render_page_or_fragment
-from campaign.markdown_editor import PreviewForm, editor_page, save_draft
+from campaign.markdown_editor import editor_page, save_draft
 from campaign.organisers.access import PUBLIC, allow, guard_organiser_room
 from campaign.organisers.audit import record_audit
 from campaign.organisers.models import ORGANISER
@@ -149,22 +149,6 @@ def bulletin(bulletin_id: int) -> BaseResponse | str:
         audience_words=_audience_words(item.region, item.labour_member),
         button=ButtonForm(formdata=None),
         local=utc_to_local,
-    )
-
-
-@bp.post(f"{ROOM}/preview")
-@allow(ORGANISER)
-def preview() -> Response:
-    form = PreviewForm()
-    ok = form.validate()
-    return render_page_or_fragment(
-        "bulletins/preview.html",
-        "bulletins/_preview.html",
-        200 if ok else 422,
-        preview=render_parts(form.body.data) if ok and form.body.data else None,
-        # The news form shares this preview; its heading is a title, not a subject.
-        preview_subject=form.subject.data or clean_line(request.form.get("title")),
-        preview_error=None if ok else first_error(form),
     )
 
 

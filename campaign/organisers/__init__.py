@@ -8,6 +8,7 @@ from campaign.extensions import db, login_manager
 from campaign.organisers import (  # noqa: F401  (their pages join bp)
     account_routes,
     affiliated,
+    markdown_preview,
     routes,
     supporter_import,
 )

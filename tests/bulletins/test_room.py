@@ -35,7 +35,7 @@ def test_the_room_is_closed_to_visitors(client, path):
 
 
 def test_sending_is_closed_to_visitors(app, client):
-    for path in ("/organisers/bulletins/new", "/organisers/bulletins/preview"):
+    for path in ("/organisers/bulletins/new", "/organisers/preview"):
         response = client.post(path, data={"subject": "x", "body": "y"})
         assert response.status_code in (302, 400)
     assert bulletins(app) == 0
@@ -143,9 +143,9 @@ def test_a_sent_bulletin_cannot_be_edited(app, room):
 
 def test_live_preview_is_a_safe_fragment(room):
     page = room.get("/organisers/bulletins/new")
-    assert 'hx-post="/organisers/bulletins/preview"' in page.text
+    assert 'hx-post="/organisers/preview"' in page.text
     response = room.post(
-        "/organisers/bulletins/preview",
+        "/organisers/preview",
         data={"subject": "S", "body": "**Bold** and [a link](https://x.example)",
               "csrf_token": csrf_from(page.text)},
         headers=HTMX,
@@ -154,7 +154,7 @@ def test_live_preview_is_a_safe_fragment(room):
     assert "<strong>Bold</strong>" in response.text
     assert 'href="https://x.example"' in response.text
     bad = room.post(
-        "/organisers/bulletins/preview",
+        "/organisers/preview",
         data={"body": "<script>alert(1)</script>", "csrf_token": csrf_from(page.text)},
         headers=HTMX,
     )

@@ -248,9 +248,9 @@ def test_the_room_lists_posts_and_previews_them(app, room):
     listing = room.get("/organisers/news")
     assert listing.status_code == 200 and "Solidarity with the strikers" in listing.text
     page = room.get(f"/organisers/news/{post_id}")
-    assert 'hx-post="/organisers/bulletins/preview"' in page.text
+    assert 'hx-post="/organisers/preview"' in page.text
     preview = room.post(
-        "/organisers/bulletins/preview",
+        "/organisers/preview",
         data={"title": "A title", "body": "*Hi*", "csrf_token": csrf_from(page.text)},
         headers=HTMX,
     )
