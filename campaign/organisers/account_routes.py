@@ -33,7 +33,14 @@ from campaign.organisers.forms import (
     PasswordConfirmForm,
     RoleForm,
 )
-from campaign.organisers.invites import InviteUnusable, invite_organiser, open_invite, open_invites
+from campaign.organisers.invites import (
+    InviteNotOpen,
+    InviteUnusable,
+    invite_organiser,
+    open_invite,
+    open_invites,
+    withdraw_invite,
+)
 from campaign.organisers.invites import accept_invite as accept_invite_service
 from campaign.organisers.models import ADMIN, ROLES, VIEWER, Organiser
 from campaign.organisers.sessions import end_every_session, end_this_session, start_session
@@ -97,6 +104,23 @@ def invite() -> ResponseReturnValue:
     record_audit("organiser.invited", _me().email, target=sent.email, role=sent.role)
     db.session.commit()
     flash(f"Invitation sent to {sent.email} as {sent.role}; the link works for 72 hours.", "info")
+    return redirect(url_for("organisers.accounts"))
+
+
+@bp.post("/accounts/invites/<int:invite_id>/withdraw")
+@allow(ADMIN)
+def withdraw_invitation(invite_id: int) -> ResponseReturnValue:
+    ButtonForm()  # CSRF is checked for every POST by CSRFProtect
+    try:
+        withdrawn = withdraw_invite(invite_id)
+    except InviteNotOpen as exc:
+        db.session.rollback()
+        return _accounts_page(409, str(exc))
+    record_audit(
+        "organiser.invite_withdrawn", _me().email, target=withdrawn.email, role=withdrawn.role
+    )
+    db.session.commit()
+    flash(f"The invitation to {withdrawn.email} is withdrawn: its link no longer works.", "info")
     return redirect(url_for("organisers.accounts"))
 
 

@@ -25,6 +25,7 @@ ACTIONS: dict[str, str] = {
     "organiser.created": "Organiser created",
     "organiser.invited": "Organiser invited",
     "organiser.invite_accepted": "Invitation accepted",
+    "organiser.invite_withdrawn": "Invitation withdrawn",
     "organiser.role_changed": "Organiser's role changed",
     "organiser.disabled": "Organiser disabled",
     "organiser.enabled": "Organiser enabled",

@@ -39,6 +39,10 @@ class InviteExpired(InviteUnusable):
     status = 410
 
 
+class InviteNotOpen(LookupError):
+    """An admin tried to withdraw an invitation already used, expired or withdrawn."""
+
+
 def _token_hash(token: str) -> str:
     return keyed_hash("organiser-invite", token)
 
@@ -97,7 +101,9 @@ def open_invite(token: str, now: dt.datetime | None = None) -> OrganiserInvite:
     if invite.used_at is not None:
         raise InviteUsed("This invitation has already been used. Log in, or ask an admin.")
     if invite.expires_at <= (now or utcnow()):
-        raise InviteExpired("This invitation has expired. Ask an admin to invite you again.")
+        raise InviteExpired(
+            "This invitation has expired or was withdrawn. Ask an admin to invite you again."
+        )
     return invite
 
 
@@ -120,6 +126,30 @@ def accept_invite(invite: OrganiserInvite, name: str, password: str) -> Organise
     if result.rowcount != 1:
         raise InviteUsed("This invitation has already been used. Log in, or ask an admin.")
     return create_organiser(invite.email, name, invite.role, password)
+
+
+def withdraw_invite(invite_id: int, now: dt.datetime | None = None) -> OrganiserInvite:
+    """Stop an open invitation's link from working (the caller commits).
+
+    A conditional UPDATE, so an invitation accepted at the same instant is either
+    accepted or withdrawn, never both. InviteNotOpen if it was no longer open.
+    """
+    now = now or utcnow()
+    result: sa.CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        sa.update(OrganiserInvite)
+        .where(
+            OrganiserInvite.id == invite_id,
+            OrganiserInvite.used_at.is_(None),
+            OrganiserInvite.expires_at > now,
+        )
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    invite = db.session.get(OrganiserInvite, invite_id)
+    if invite is None or result.rowcount != 1:
+        raise InviteNotOpen("That invitation was already accepted, expired or withdrawn.")
+    db.session.refresh(invite)
+    return invite
 
 
 def open_invites(now: dt.datetime | None = None) -> list[OrganiserInvite]:

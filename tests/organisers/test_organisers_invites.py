@@ -123,6 +123,64 @@ def test_a_new_invitation_replaces_the_old_link(app, admin_client, mailbox, deli
         assert find_organiser(NEWCOMER).role == "moderator"
 
 
+def withdraw(admin_client, invite_id: int):
+    return admin_client.post(
+        f"/organisers/accounts/invites/{invite_id}/withdraw",
+        data={"csrf_token": token(admin_client, "/organisers/accounts")},
+    )
+
+
+def test_an_admin_withdraws_an_invitation_sent_to_the_wrong_address(
+    app, admin_client, mailbox, deliver_mail
+):
+    invite(admin_client, role="admin")
+    path = invite_link(mailbox, deliver_mail)
+    with app.app_context():
+        invite_id = db.session.scalar(sa.select(OrganiserInvite.id))
+    page = admin_client.get("/organisers/accounts").text
+    assert f"/organisers/accounts/invites/{invite_id}/withdraw" in page
+    withdrawn = withdraw(admin_client, invite_id)
+    assert withdrawn.status_code == 302
+    followed = admin_client.get("/organisers/accounts").text
+    assert "is withdrawn: its link no longer works" in followed
+    assert f"{NEWCOMER} as admin, by" not in followed  # gone from the open invitations
+    # Whoever holds the e-mail can no longer make an account with it.
+    holder = app.test_client()
+    opened = holder.get(path)
+    assert opened.status_code == 410 and "withdrawn" in opened.text
+    posted = holder.post(
+        path,
+        data={
+            "csrf_token": token(holder, "/organisers/login"),
+            "name": "Someone Else",
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+    )
+    assert posted.status_code == 410
+    with app.app_context():
+        assert find_organiser(NEWCOMER) is None
+    [record] = audit_rows(app, "organiser.invite_withdrawn")
+    assert record.actor == ADMIN_EMAIL and record.target == NEWCOMER
+    # Withdrawing again (a double click, a stale page) changes nothing and says why.
+    again = withdraw(admin_client, invite_id)
+    assert again.status_code == 409 and "already accepted, expired or withdrawn" in again.text
+    assert len(audit_rows(app, "organiser.invite_withdrawn")) == 1
+    assert withdraw(admin_client, 999_999).status_code == 409
+
+
+def test_an_accepted_invitation_cannot_be_withdrawn(app, admin_client, mailbox, deliver_mail):
+    invite(admin_client)
+    path = invite_link(mailbox, deliver_mail)
+    assert accept(app.test_client(), path).status_code == 302
+    with app.app_context():
+        invite_id = db.session.scalar(sa.select(OrganiserInvite.id))
+    assert withdraw(admin_client, invite_id).status_code == 409
+    with app.app_context():
+        assert find_organiser(NEWCOMER) is not None
+    assert audit_rows(app, "organiser.invite_withdrawn") == []
+
+
 @pytest.mark.parametrize(
     ("email", "role", "why"),
     [
@@ -151,6 +209,7 @@ def test_only_admins_invite_or_change_accounts(app, organiser_client):
         ("/organisers/accounts/invite", {"email": NEWCOMER, "role": "admin"}),
         (f"/organisers/accounts/{me}/role", {"role": "admin"}),
         (f"/organisers/accounts/{me}/enable", {}),
+        ("/organisers/accounts/invites/1/withdraw", {}),
     ]:
         assert organiser_client.post(path, data={"csrf_token": csrf, **data}).status_code == 403
     with app.app_context():
