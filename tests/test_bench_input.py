@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from bench import run as bench_run
-from tests.support.services import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +29,20 @@ def run_bench(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
+
+
+def free_ports(count: int = 4) -> int:
+    """The first of `count` consecutive free ports, below the kernel's ephemeral range (so
+    no outgoing connection of another test takes one between this check and the bench's)."""
+    for first in range(21_000, 30_000, count):
+        if all(bench_run.free_port(port) for port in range(first, first + count)):
+            return first
+    raise RuntimeError("no block of free ports between 21000 and 30000")
+
+
+def dead_port() -> int:
+    """A port nothing listens on (the bench's connection to it is refused)."""
+    return free_ports(1)
 
 
 def fake_wrk(tmp_path: Path) -> str:
@@ -53,11 +66,11 @@ def test_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_postgresql_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    dead = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/postgres"
+    dead = f"postgresql+psycopg://postgres@127.0.0.1:{dead_port()}/postgres"
     done = run_bench(
         {
             "BENCH_DATABASE_URL": dead,
-            "BENCH_PORT": str(free_port()),
+            "BENCH_PORT": str(free_ports()),
             "PATH": fake_wrk(tmp_path),
         }
     )
@@ -71,7 +84,7 @@ def test_a_database_url_that_is_not_postgresql_is_refused(tmp_path: Path) -> Non
     done = run_bench(
         {
             "BENCH_DATABASE_URL": "mysql://root@127.0.0.1/test",
-            "BENCH_PORT": str(free_port()),
+            "BENCH_PORT": str(free_ports()),
             "PATH": fake_wrk(tmp_path),
         }
     )

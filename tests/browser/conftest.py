@@ -49,6 +49,9 @@ from tests.support.mail import MailBox
 from tests.support.services import empty_all_tables, skip_or_fail
 from tests.support.web import app_settings
 
+# Playwright's assertions have their own timeout (5 s), apart from the context's.
+expect.set_options(timeout=TIMEOUT_MS)
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test under tests/browser/ as a browser test (`-m "not browser"` skips them)."""

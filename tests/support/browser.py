@@ -45,8 +45,10 @@ CHROMIUM_ARGS = [
 CACHE = Path(__file__).resolve().parent.parent / ".cache"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-# How long one action or expectation may wait: local pages answer in milliseconds.
-TIMEOUT_MS = 5_000
+# How long one action or expectation may wait. Local pages answer in milliseconds, but
+# CI runs the suite on two busy cores, where a live server thread can be starved for
+# seconds: a passing expectation returns as soon as it holds, so patience costs nothing.
+TIMEOUT_MS = 15_000
 SHOTS = os.environ.get("BROWSER_SCREENSHOTS")  # a folder: save what the pages look like
 # A page opener: `new_page(java_script_enabled=..., htmx=bytes, viewport=..., ...)`.
 NewPage = Callable[..., Any]
