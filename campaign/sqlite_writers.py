@@ -16,10 +16,12 @@ that second connection falls back to SQLite's own busy handler, as before.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
@@ -60,15 +62,23 @@ class QueuedWriterConnection(sqlite3.Connection):
             assert self._lock_fd is not None
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
+    @contextlib.contextmanager
+    def turn_for(self, sql: str) -> Iterator[None]:
+        """Around one statement: wait for the turn if it writes; give it back if the
+        statement began no transaction (autocommit, or it failed before beginning)."""
+        self._take_turn(sql)
+        try:
+            yield
+        finally:
+            self._end_turn()
+
     def cursor(self, factory: Any = None) -> sqlite3.Cursor:  # type: ignore[override]
         return super().cursor(factory or QueuedWriterCursor)
 
+    # sqlite3's own Connection.execute runs its cursor in C, past QueuedWriterCursor.
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
-        self._take_turn(sql)
-        try:
+        with self.turn_for(sql):
             return super().execute(sql, parameters)
-        finally:
-            self._end_turn()  # a statement that began no transaction gives the turn back
 
     def commit(self) -> None:
         try:
@@ -96,18 +106,12 @@ class QueuedWriterConnection(sqlite3.Connection):
 class QueuedWriterCursor(sqlite3.Cursor):
     """A cursor of a QueuedWriterConnection: its writes wait for the connection's turn."""
 
+    connection: QueuedWriterConnection
+
     def execute(self, sql: str, parameters: Any = (), /) -> QueuedWriterCursor:
-        connection: QueuedWriterConnection = self.connection  # type: ignore[assignment]
-        connection._take_turn(sql)
-        try:
+        with self.connection.turn_for(sql):
             return super().execute(sql, parameters)
-        finally:
-            connection._end_turn()
 
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> QueuedWriterCursor:
-        connection: QueuedWriterConnection = self.connection  # type: ignore[assignment]
-        connection._take_turn(sql)
-        try:
+        with self.connection.turn_for(sql):
             return super().executemany(sql, seq_of_parameters)
-        finally:
-            connection._end_turn()
