@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
@@ -18,7 +17,7 @@ from campaign.clients import keyed_hash
 from campaign.email_address import InvalidEmail, normalise_email
 from campaign.extensions import db
 from campaign.mail.services import queue_email
-from campaign.models import utcnow
+from campaign.models import rows_changed, utcnow
 from campaign.organisers.accounts import AccountError, create_organiser, find_organiser
 from campaign.organisers.models import ROLES, Organiser, OrganiserInvite
 
@@ -113,7 +112,7 @@ def accept_invite(invite: OrganiserInvite, name: str, password: str) -> Organise
     One conditional UPDATE, so a link opened twice at once makes one account.
     """
     now = utcnow()
-    result: sa.CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+    result = db.session.execute(
         sa.update(OrganiserInvite)
         .where(
             OrganiserInvite.id == invite.id,
@@ -123,7 +122,7 @@ def accept_invite(invite: OrganiserInvite, name: str, password: str) -> Organise
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         raise InviteUsed("This invitation has already been used. Log in, or ask an admin.")
     return create_organiser(invite.email, name, invite.role, password)
 
@@ -135,7 +134,8 @@ def withdraw_invite(invite_id: int, now: dt.datetime | None = None) -> Organiser
     accepted or withdrawn, never both. InviteNotOpen if it was no longer open.
     """
     now = now or utcnow()
-    result: sa.CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+    invite = db.session.get(OrganiserInvite, invite_id)
+    result = db.session.execute(
         sa.update(OrganiserInvite)
         .where(
             OrganiserInvite.id == invite_id,
@@ -143,12 +143,9 @@ def withdraw_invite(invite_id: int, now: dt.datetime | None = None) -> Organiser
             OrganiserInvite.expires_at > now,
         )
         .values(expires_at=now)
-        .execution_options(synchronize_session=False)
     )
-    invite = db.session.get(OrganiserInvite, invite_id)
-    if invite is None or result.rowcount != 1:
+    if invite is None or rows_changed(result) != 1:
         raise InviteNotOpen("That invitation was already accepted, expired or withdrawn.")
-    db.session.refresh(invite)
     return invite
 
 
