@@ -6,6 +6,7 @@ is set). Run as `gunicorn -c gunicorn.conf.py bench.baseline:hello` (or `:insert
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -67,9 +68,6 @@ def insert_one() -> str:
 
 signup_floor = Flask("signup_floor")
 signup_floor.config["SECRET_KEY"] = os.environ.get("SECRET_KEY", "bench-floor-secret-key-0123")
-_floor_state: dict[str, Any] = {}
-
-
 FLOOR_TABLES = sa.MetaData()
 floor_signers = sa.Table(
     "floor_signers", FLOOR_TABLES,
@@ -99,11 +97,10 @@ def floor_engine(database: str) -> sa.Engine:
     return engine
 
 
+@functools.cache
 def _floor_engine() -> sa.Engine:
     # One per worker process, made on its first request (after gunicorn's fork).
-    if "engine" not in _floor_state:
-        _floor_state["engine"] = floor_engine(DATABASE)
-    return _floor_state["engine"]
+    return floor_engine(DATABASE)
 
 
 def _sqlite_settings(dbapi_connection: Any, record: Any) -> None:
